@@ -1,0 +1,94 @@
+"""Value objects passed down the OSS pipeline: the parsed request, the operation, the principal.
+
+This module imports nothing from Starlette, so model code and unit tests can build these directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only request headers. Repeated headers keep their first value."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, pairs: list[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        d: dict[str, str] = {}
+        for k, v in items:
+            d.setdefault(k.lower(), v)
+        self._d = d
+
+    def __getitem__(self, key: str) -> str:
+        return self._d[key.lower()]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._d
+
+
+@dataclass(frozen=True, slots=True)
+class OssRequest:
+    """One parsed OSS request. `bucket` is None at service level; `key` is None at bucket level.
+
+    `query` holds decoded (name, value) pairs in wire order (`+` decoded as space, `name` and
+    `name=` both give ""). `raw_query` is the query string exactly as received.
+    """
+
+    method: str
+    bucket: str | None
+    key: str | None
+    query: tuple[tuple[str, str], ...]
+    headers: Headers
+    raw_path: str
+    raw_query: str
+    host: str
+    client_ip: str
+    request_id: str
+    scheme: str = "http"
+
+    def q(self, name: str) -> str | None:
+        """First value of query parameter `name`, or None when absent."""
+        for k, v in self.query:
+            if k == name:
+                return v
+        return None
+
+    def has_q(self, name: str) -> bool:
+        return any(k == name for k, _ in self.query)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """An OSS API: its name, its RAM action, and the level its resource ARN names."""
+
+    name: str
+    action: str
+    level: Literal["service", "bucket", "object"]
+    anonymous_read: bool = False   # allowed anonymously on a public-read bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who signed the request.
+
+    kind: `anonymous`, `account` (root AccessKey: full rights), `ram_user` (identity policies),
+    or `sts` (role policies ∩ session policy).
+    """
+
+    kind: Literal["anonymous", "account", "ram_user", "sts"]
+    account_id: str | None = None
+    access_key_id: str | None = None
+    arn: str | None = None
+    policies: tuple[dict[str, Any], ...] = ()          # identity (RAM user) or role policies
+    session_policy: dict[str, Any] | None = None        # STS only; None means no narrowing
+    auth_scheme: str = "anonymous"                      # v1 | v4 | v1-query | v4-query | post-v1 | post-v4
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,155 @@
+"""Addressing (path style / virtual host → bucket, key) and the operation table.
+
+`OPERATIONS` is the only source of operation and RAM action names (reference §11.3), as in moto's
+ACTION_MAP. `operation_for(req)` picks the API from (method, level, sub-resource, headers).
+This module imports nothing from Starlette.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import unquote, unquote_plus
+
+from helpers.localcloud.errors import InvalidRequest, MethodNotAllowed
+from helpers.localcloud.oss.request import Headers, Operation, OssRequest
+
+OPERATIONS: dict[str, Operation] = {op.name: op for op in [
+    Operation("ListBuckets", "oss:ListBuckets", "service"),
+    Operation("PutBucket", "oss:PutBucket", "bucket"),
+    Operation("DeleteBucket", "oss:DeleteBucket", "bucket"),
+    Operation("GetBucketInfo", "oss:GetBucketInfo", "bucket"),
+    Operation("GetBucketLocation", "oss:GetBucketLocation", "bucket"),
+    Operation("PutBucketAcl", "oss:PutBucketAcl", "bucket"),
+    Operation("GetBucketAcl", "oss:GetBucketAcl", "bucket"),
+    Operation("PutBucketCors", "oss:PutBucketCors", "bucket"),
+    Operation("GetBucketCors", "oss:GetBucketCors", "bucket"),
+    Operation("DeleteBucketCors", "oss:DeleteBucketCors", "bucket"),
+    Operation("ListObjects", "oss:ListObjects", "bucket", anonymous_read=True),
+    Operation("ListObjectsV2", "oss:ListObjects", "bucket", anonymous_read=True),
+    Operation("ListMultipartUploads", "oss:ListMultipartUploads", "bucket"),
+    Operation("DeleteMultipleObjects", "oss:DeleteObject", "bucket"),
+    Operation("PostObject", "oss:PutObject", "object"),
+    Operation("PutObject", "oss:PutObject", "object"),
+    Operation("CopyObject", "oss:PutObject", "object"),
+    Operation("AppendObject", "oss:PutObject", "object"),
+    Operation("GetObject", "oss:GetObject", "object", anonymous_read=True),
+    Operation("HeadObject", "oss:GetObject", "object", anonymous_read=True),
+    Operation("GetObjectMeta", "oss:GetObject", "object", anonymous_read=True),
+    Operation("DeleteObject", "oss:DeleteObject", "object"),
+    Operation("PutObjectAcl", "oss:PutObjectAcl", "object"),
+    Operation("GetObjectAcl", "oss:GetObjectAcl", "object"),
+    Operation("InitiateMultipartUpload", "oss:PutObject", "object"),
+    Operation("UploadPart", "oss:PutObject", "object"),
+    Operation("UploadPartCopy", "oss:PutObject", "object"),
+    Operation("CompleteMultipartUpload", "oss:PutObject", "object"),
+    Operation("AbortMultipartUpload", "oss:AbortMultipartUpload", "object"),
+    Operation("ListParts", "oss:ListParts", "object"),
+]}
+
+
+def is_ip_host(host: str) -> bool:
+    """True for IPv4/bracketed IPv6 literals and `localhost`: both SDKs use path style there."""
+    h = host
+    if h.startswith("["):
+        return True
+    h = h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+    if h == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(h)
+    except ValueError:
+        return False
+    return True
+
+
+def split_target(raw_path: str, host: str,
+                 service_domains: tuple[str, ...] = ()) -> tuple[str | None, str | None]:
+    """(bucket, key) from the raw (still percent-encoded) path and the Host header.
+
+    Path style on IP/localhost/service hosts: first segment is the bucket, the percent-decoded
+    rest is the key (`%2F` and `/` are the same once decoded). Virtual host: the left-most label
+    of a host ending in a service domain is the bucket. Key None means bucket level.
+    """
+    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    path = raw_path or "/"
+    if not path.startswith("/"):
+        raise InvalidRequest("Invalid request path.")
+    vhost_bucket = None
+    if not is_ip_host(host):
+        for domain in service_domains:
+            if hostname.endswith("." + domain):
+                vhost_bucket = hostname[: -len(domain) - 1]
+                break
+    if vhost_bucket is not None:
+        rest = path[1:]
+        return vhost_bucket, (unquote(rest, errors="strict") if rest else None)
+    rest = path[1:]
+    if not rest:
+        return None, None
+    bucket_raw, sep, key_raw = rest.partition("/")
+    bucket = unquote(bucket_raw, errors="strict")
+    if not bucket:
+        raise InvalidRequest("Invalid request path.")
+    key = unquote(key_raw, errors="strict") if key_raw else None
+    return bucket, key
+
+
+def parse_query(raw_query: str) -> tuple[tuple[str, str], ...]:
+    """Decoded (name, value) pairs in wire order; `+` is a space (oss2 form-encodes queries)."""
+    pairs: list[tuple[str, str]] = []
+    if not raw_query:
+        return ()
+    for part in raw_query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict")))
+    return tuple(pairs)
+
+
+def _is_form_post(headers: Headers) -> bool:
+    return headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+def operation_for(req: OssRequest) -> Operation:
+    """The OSS API this request calls (reference §8, §11.3). Raises MethodNotAllowed otherwise."""
+    m, has = req.method, req.has_q
+    if req.bucket is None:
+        if m == "GET":
+            return OPERATIONS["ListBuckets"]
+        raise MethodNotAllowed()
+    if req.key is None:
+        name = {
+            "PUT": "PutBucketAcl" if has("acl") else "PutBucketCors" if has("cors") else "PutBucket",
+            "GET": ("GetBucketAcl" if has("acl") else "GetBucketCors" if has("cors")
+                    else "GetBucketInfo" if has("bucketInfo") else "GetBucketLocation" if has("location")
+                    else "ListMultipartUploads" if has("uploads")
+                    else "ListObjectsV2" if req.q("list-type") == "2" else "ListObjects"),
+            "DELETE": "DeleteBucketCors" if has("cors") else "DeleteBucket",
+            "POST": ("DeleteMultipleObjects" if has("delete")
+                     else "PostObject" if _is_form_post(req.headers) else None),
+        }.get(m)
+    else:
+        copy = "x-oss-copy-source" in req.headers
+        name = {
+            "PUT": (("UploadPartCopy" if copy else "UploadPart") if has("uploadId") and has("partNumber")
+                    else "PutObjectAcl" if has("acl") else "CopyObject" if copy else "PutObject"),
+            "GET": "ListParts" if has("uploadId") else "GetObjectAcl" if has("acl") else "GetObject",
+            "HEAD": "GetObjectMeta" if has("objectMeta") else "HeadObject",
+            "DELETE": "AbortMultipartUpload" if has("uploadId") else "DeleteObject",
+            "POST": ("InitiateMultipartUpload" if has("uploads") else "CompleteMultipartUpload"
+                     if has("uploadId") else "AppendObject" if has("append")
+                     else "PostObject" if _is_form_post(req.headers) else None),
+        }.get(m)
+    if name is None:
+        raise MethodNotAllowed()
+    return OPERATIONS[name]
+
+
+def resource_arn(req: OssRequest, op: Operation, account_id: str = "*") -> str:
+    """The ARN RAM evaluates for this request: `acs:oss:*:<acct>:bucket[/key]` (reference §11.2)."""
+    if op.level == "service" or req.bucket is None:
+        return f"acs:oss:*:{account_id}:*"
+    if op.level == "bucket" or req.key is None:
+        return f"acs:oss:*:{account_id}:{req.bucket}"
+    return f"acs:oss:*:{account_id}:{req.bucket}/{req.key}"
