@@ -144,3 +144,12 @@ class StsError(LocalCloudError):
         self.code = code
         self.message = message
         super().__init__(f"{code}: {message}")
+
+
+# Appended by the CORS/PostObject module. OSS answers a refused CORS preflight with 403 AccessForbidden
+# [doc: ossutil cors-options "If no rule matches, OSS returns a 403 AccessForbidden error"]; the message is
+# the one S3-compatible services use (OSS's exact text is unverified).
+AccessForbidden = _err("AccessForbidden", 403, "AccessForbidden",
+                       "CORSResponse: This CORS request is not allowed. This is usually because the "
+                       "evalution of Origin, request method / Access-Control-Request-Method or "
+                       "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")

@@ -43,6 +43,13 @@ def build(root_tag: str, children: Children) -> bytes:
     return XML_DECL + ET.tostring(root, encoding="utf-8", xml_declaration=False)
 
 
+def build_text(root_tag: str, text: str) -> bytes:
+    """A document whose root element holds only text, e.g. `<LocationConstraint>oss-cn-hangzhou</…>`."""
+    root = ET.Element(root_tag)
+    root.text = text
+    return XML_DECL + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
 def render_error(err: OssError, *, request_id: str, host_id: str) -> bytes:
     """The `<Error>` body real OSS sends: Code, Message, RequestId, HostId, extras, EC, RecommendDoc."""
     children: list[tuple[str, Value]] = [("Code", err.code), ("Message", err.message),

@@ -146,10 +146,12 @@ def operation_for(req: OssRequest) -> Operation:
     return OPERATIONS[name]
 
 
-def resource_arn(req: OssRequest, op: Operation, account_id: str = "*") -> str:
-    """The ARN RAM evaluates for this request: `acs:oss:*:<acct>:bucket[/key]` (reference §11.2)."""
-    if op.level == "service" or req.bucket is None:
-        return f"acs:oss:*:{account_id}:*"
-    if op.level == "bucket" or req.key is None:
-        return f"acs:oss:*:{account_id}:{req.bucket}"
-    return f"acs:oss:*:{account_id}:{req.bucket}/{req.key}"
+def resource_arn(bucket: str | None, key: str | None, level: str, *, region: str = "*",
+                 account_id: str = "*") -> str:
+    """The ARN RAM evaluates: `acs:oss:<region>:<acct>:bucket[/key]` (reference §11.2).
+    Policies usually say `acs:oss:*:*:…`, and `*` matches the concrete region and account."""
+    if level == "service" or bucket is None:
+        return f"acs:oss:{region}:{account_id}:*"
+    if level == "bucket" or key is None:
+        return f"acs:oss:{region}:{account_id}:{bucket}"
+    return f"acs:oss:{region}:{account_id}:{bucket}/{key}"

@@ -1,0 +1,91 @@
+"""CLI of the local cloud (contract in design.md):
+
+    python -m helpers.localcloud serve --data DIR [--host 127.0.0.1] [--oss-port N] [--sts-port M]
+
+The first start creates DIR/credentials.json (mode 0600). It prints the endpoints and the
+credentials file's path, never a secret. `--ready-file F` also writes those as JSON once both
+ports listen (the stack waits on it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from helpers.localcloud.accounts import DEFAULT_BUCKET, DEFAULT_REGION
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m helpers.localcloud",
+                                description="A local stand-in for Alibaba Cloud OSS and STS.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the OSS and STS ports")
+    s.add_argument("--data", required=True, type=Path, help="data directory (objects, keys, credentials)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--oss-port", type=int, default=0, help="0 picks a free port")
+    s.add_argument("--sts-port", type=int, default=0, help="0 picks a free port")
+    s.add_argument("--region", default=DEFAULT_REGION)
+    s.add_argument("--bucket", default=DEFAULT_BUCKET, help="bucket the role policy names on first start")
+    s.add_argument("--credentials", type=Path, default=None, help="default: DATA/credentials.json")
+    s.add_argument("--ready-file", type=Path, default=None)
+    return p
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from helpers.localcloud.context import LocalCloudConfig
+    from helpers.localcloud.server import LocalCloudServer, build_context
+
+    config = LocalCloudConfig(data_dir=args.data.resolve(), host=args.host, oss_port=args.oss_port,
+                              sts_port=args.sts_port, region=args.region, bucket=args.bucket,
+                              credentials_file=args.credentials.resolve() if args.credentials else None)
+    try:
+        ctx, created = build_context(config)
+        server = LocalCloudServer(ctx)
+    except OSError as exc:
+        print(f"error: cannot start the local cloud: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    info = {"oss_endpoint": server.oss_endpoint, "sts_endpoint": server.sts_endpoint, "region": config.region,
+            "credentials_file": str(config.credentials_path), "pid": os.getpid()}
+    print("local cloud (a local stand-in for Alibaba Cloud OSS and STS)")
+    print(f"  OSS endpoint: {server.oss_endpoint}")
+    print(f"  STS endpoint: {server.sts_endpoint}")
+    print(f"  region:       {config.region}")
+    state = "created" if created else "existing"
+    print(f"  credentials:  {config.credentials_path} ({state}, mode 0600; secrets are not printed)")
+    sys.stdout.flush()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.request_exit)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                break
+            await asyncio.sleep(0.01)
+        if args.ready_file is not None and not task.done():
+            tmp = args.ready_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(info), encoding="utf-8")
+            os.replace(tmp, args.ready_file)
+        await task
+
+    asyncio.run(main())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""One authenticated OSS call as handlers see it, with the single authorisation entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from helpers.localcloud.context import LocalCloud
+from helpers.localcloud.errors import AccessDenied, NoSuchKey
+from helpers.localcloud.oss.body import Body
+from helpers.localcloud.oss.request import Operation, OssRequest, Principal
+from helpers.localcloud.oss.routing import resource_arn
+
+_ACL_DENIED = "You have no right to access this object because of bucket acl."
+# What an anonymous caller may do under each ACL (real OSS: public-read allows reads,
+# public-read-write also writes).
+_ANON_READ = {"oss:GetObject", "oss:ListObjects"}
+_ANON_WRITE = {"oss:PutObject", "oss:DeleteObject", "oss:AbortMultipartUpload", "oss:ListParts",
+               "oss:ListMultipartUploads"}
+
+
+@dataclass(slots=True)
+class Call:
+    ctx: LocalCloud
+    req: OssRequest
+    op: Operation | None
+    principal: Principal
+    body: Body
+
+    async def authorize(self, action: str, bucket: str | None, key: str | None, *, level: str,
+                        extra: Mapping[str, str] | None = None) -> None:
+        """Allow or raise AccessDenied: ACLs for anonymous callers, RAM policies for everyone else."""
+        if self.principal.kind == "anonymous":
+            await self._authorize_anonymous(action, bucket, key)
+            return
+        from helpers.localcloud.ram.policy import authorize, request_context
+
+        context_extra: dict[str, str] = dict(extra or {})
+        if action == "oss:ListObjects":
+            context_extra.setdefault("oss:Prefix", self.req.q("prefix") or "")
+            context_extra.setdefault("oss:Delimiter", self.req.q("delimiter") or "")
+        context = request_context(source_ip=self.req.client_ip, now=self.ctx.clock.now(),
+                                  secure=self.req.scheme == "https",
+                                  user_agent=self.req.headers.get("user-agent"),
+                                  access_key_id=self.principal.access_key_id, extra=context_extra)
+        arn = resource_arn(bucket, key, level, region=self.ctx.region,
+                           account_id=self.ctx.accounts.account_id)
+        authorize(self.principal, action=action, resource=arn, context=context)
+
+    async def _authorize_anonymous(self, action: str, bucket: str | None, key: str | None) -> None:
+        if bucket is None:
+            raise AccessDenied("Anonymous access is forbidden for this operation.")
+        store = self.ctx.store
+        meta = await run_in_threadpool(store.get_bucket, bucket)
+        acl = meta.acl
+        if key is not None and action == "oss:GetObject":
+            try:
+                obj = await run_in_threadpool(store.head, bucket, key)
+                if obj.acl not in ("default", ""):
+                    acl = obj.acl
+            except NoSuchKey:
+                pass
+        if action in _ANON_READ and acl in ("public-read", "public-read-write"):
+            return
+        if action in _ANON_WRITE and acl == "public-read-write":
+            return
+        raise AccessDenied(_ACL_DENIED)

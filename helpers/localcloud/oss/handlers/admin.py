@@ -1,0 +1,66 @@
+"""Local-only endpoints under `/_localcloud/` on the OSS port (loopback only, except the public key).
+
+- `GET  callback_pub_key_v1.pem`: the PEM that verifies this local cloud's callback signatures.
+- `GET  health`: liveness plus the endpoints.
+- `GET|POST clock`: read or move the clock (`{"advance": seconds}` or `{"offset": seconds}`).
+  Real OSS has no such call: it exists so notebooks can show expiry in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from starlette.responses import Response
+
+from helpers.localcloud.clock import iso8601_s
+from helpers.localcloud.errors import InvalidArgument
+from helpers.localcloud.oss.call import Call
+
+
+def _json(doc: object, status: int = 200) -> Response:
+    return Response(json.dumps(doc).encode(), status_code=status, media_type="application/json")
+
+
+async def public_key(c: Call) -> Response:
+    return Response(c.ctx.callback_signer.public_pem(), media_type="application/x-pem-file")
+
+
+async def health(c: Call) -> Response:
+    return _json({"status": "ok", "oss_endpoint": c.ctx.oss_base_url, "sts_endpoint": c.ctx.sts_base_url,
+                  "region": c.ctx.region})
+
+
+def _clock_state(c: Call) -> dict[str, object]:
+    now = c.ctx.clock.now()
+    return {"offset_seconds": c.ctx.clock.offset, "now": iso8601_s(now), "epoch": now}
+
+
+async def clock(c: Call) -> Response:
+    if c.req.method == "GET":
+        return _json(_clock_state(c))
+    if c.req.method != "POST":
+        raise InvalidArgument("Use GET or POST.")
+    raw = await c.body.read_all(limit=4096)
+    try:
+        doc = json.loads(raw or b"{}")
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        if "advance" in doc:
+            value = float(doc["advance"])
+            if not math.isfinite(value) or abs(value) > 10 * 365 * 86400:
+                raise ValueError("out of range")
+            c.ctx.clock.advance(value)
+        elif "offset" in doc:
+            value = float(doc["offset"])
+            if not math.isfinite(value) or abs(value) > 10 * 365 * 86400:
+                raise ValueError("out of range")
+            c.ctx.clock.set_offset(value)
+        else:
+            raise ValueError("need advance or offset")
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgument('Send {"advance": seconds} or {"offset": seconds}.') from exc
+    return _json(_clock_state(c))
+
+
+ADMIN = {"callback_pub_key_v1.pem": public_key, "health": health, "clock": clock}

@@ -1,0 +1,105 @@
+"""Small wire helpers shared by the OSS handlers: XML responses, URL encoding, object headers."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from helpers.localcloud.clock import http_date
+from helpers.localcloud.context import LocalCloud
+from helpers.localcloud.errors import InvalidArgument, InvalidObjectName
+from helpers.localcloud.xml import Value, build
+
+MAX_KEY_BYTES = 1023
+
+
+def xml_response(root: str, children: Iterable[tuple[str, Value]], *, status: int = 200,
+                 headers: dict[str, str] | None = None) -> Response:
+    return Response(build(root, children), status_code=status, headers=headers, media_type="application/xml")
+
+
+def url_encoder(encoding_type: str | None):  # type: ignore[no-untyped-def]
+    """`encoding-type=url` encodes names with %20 for spaces (SDKs decode with unquote, not unquote_plus)."""
+    if encoding_type is None or encoding_type == "":
+        return lambda s: s
+    if encoding_type != "url":
+        raise InvalidArgument("The encoding-type you specified is not valid.", ArgumentName="encoding-type",
+                              ArgumentValue=encoding_type)
+    return lambda s: quote(s, safe="")
+
+
+def owner(ctx: LocalCloud) -> list[tuple[str, Value]]:
+    return [("ID", ctx.accounts.account_id), ("DisplayName", ctx.accounts.account_id)]
+
+
+def check_key(key: str) -> None:
+    """Object-name rules of real OSS: 1-1023 UTF-8 bytes, no leading `/` or `\\`, no CR/LF/NUL."""
+    if not key or len(key.encode("utf-8")) > MAX_KEY_BYTES or key[0] in "/\\" \
+            or any(c in key for c in "\r\n\x00"):
+        raise InvalidObjectName()
+
+
+def int_param(value: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    """A bounded integer query parameter; InvalidArgument (with its name) when out of range."""
+    if value is None or value == "":
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        n = lo - 1
+    if not lo <= n <= hi:
+        raise InvalidArgument(f"Argument {name} must be an integer between {lo} and {hi}.",
+                              ArgumentName=name, ArgumentValue=value[:64])
+    return n
+
+
+def object_headers(meta) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The headers GetObject and HeadObject send for a stored object (reference §8.3)."""
+    h = {
+        "content-type": meta.content_type or "application/octet-stream",
+        "etag": meta.etag,
+        "last-modified": http_date(meta.last_modified),
+        "x-oss-object-type": meta.object_type,
+        "x-oss-hash-crc64ecma": str(meta.crc64),
+        "x-oss-storage-class": meta.storage_class or "Standard",
+        "accept-ranges": "bytes",
+    }
+    if meta.content_md5:
+        h["content-md5"] = meta.content_md5
+    for k, v in meta.headers.items():
+        h[k.lower()] = v
+    for k, v in meta.user_meta.items():
+        h["x-oss-meta-" + k] = v
+    return h
+
+
+def user_meta_from(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {k[len("x-oss-meta-"):]: v for k, v in headers.items() if k.startswith("x-oss-meta-")}
+
+
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "expires", "content-language")
+
+
+def stored_headers_from(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {k: headers[k] for k in STORED_HEADERS if k in headers}
+
+
+def upload_headers(meta) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """ETag, CRC-64 and Content-MD5 as sent after PutObject / PostObject / UploadPart."""
+    h = {"etag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64)}
+    if getattr(meta, "content_md5", None):
+        h["content-md5"] = meta.content_md5
+    return h
+
+
+def b64md5(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+async def in_thread(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run blocking store I/O off the event loop."""
+    return await run_in_threadpool(fn, *args, **kwargs)

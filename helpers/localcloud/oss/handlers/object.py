@@ -1,0 +1,291 @@
+"""Wire ↔ store for single-object operations (reference §8.2-8.5, §8.10)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
+
+from starlette.concurrency import iterate_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from helpers.localcloud.clock import iso8601_ms
+from helpers.localcloud.errors import (
+    InvalidArgument,
+    InvalidRange,
+    InvalidRequest,
+    MissingContentLength,
+    PreconditionFailed,
+)
+from helpers.localcloud.oss.call import Call
+from helpers.localcloud.oss.handlers.bucket import ACLS
+from helpers.localcloud.oss.handlers.common import (
+    check_key,
+    in_thread,
+    object_headers,
+    owner,
+    stored_headers_from,
+    upload_headers,
+    user_meta_from,
+    xml_response,
+)
+from helpers.localcloud.oss.handlers.upload import (
+    callback_params,
+    finish_upload,
+    parse_callback_or_none,
+    payload_sha256,
+    stream_into,
+)
+
+READ_CHUNK = 256 * 1024
+_OVERRIDES = {"response-content-type": "content-type", "response-content-language": "content-language",
+              "response-expires": "expires", "response-cache-control": "cache-control",
+              "response-content-disposition": "content-disposition",
+              "response-content-encoding": "content-encoding"}
+
+
+def _object_acl(c: Call) -> str:
+    acl = c.req.headers.get("x-oss-object-acl", "default")
+    if acl not in ACLS and acl != "default":
+        raise InvalidArgument("no such object access control exists", ArgumentName="x-oss-object-acl",
+                              ArgumentValue=acl[:64])
+    return acl
+
+
+def _require_length(c: Call) -> None:
+    h = c.req.headers
+    if "content-length" not in h and "chunked" not in h.get("transfer-encoding", "").lower():
+        raise MissingContentLength()
+
+
+def write_template(c: Call) -> dict:  # type: ignore[type-arg]
+    """Metadata a PutObject-like request asks for (content type, user meta, stored headers, ACL)."""
+    h = c.req.headers
+    return {"content_type": h.get("content-type") or "application/octet-stream",
+            "user_meta": user_meta_from(h), "headers": stored_headers_from(h), "acl": _object_acl(c)}
+
+
+async def put_object(c: Call) -> Response:
+    assert c.req.bucket is not None and c.req.key is not None
+    check_key(c.req.key)
+    _require_length(c)
+    spec = parse_callback_or_none(*callback_params(c))
+    store = c.ctx.store
+    await in_thread(store.get_bucket, c.req.bucket)
+    pending = await in_thread(store.begin_write, c.req.bucket)
+    await stream_into(pending, c.body.chunks(), sha256_hex=payload_sha256(c))
+    meta = await in_thread(store.commit_object, pending, key=c.req.key, **write_template(c),
+                           expected_md5_b64=c.req.headers.get("content-md5"),
+                           forbid_overwrite=c.req.headers.get("x-oss-forbid-overwrite", "").lower() == "true")
+    return await finish_upload(c, meta, spec, operation="PutObject", headers=upload_headers(meta),
+                               default=Response(b"", status_code=200))
+
+
+async def append_object(c: Call) -> Response:
+    assert c.req.bucket is not None and c.req.key is not None
+    check_key(c.req.key)
+    position_text = c.req.q("position")
+    try:
+        position = int(position_text or "")
+    except ValueError as exc:
+        raise InvalidArgument("position is not valid.", ArgumentName="position",
+                              ArgumentValue=(position_text or "")[:64]) from exc
+    store = c.ctx.store
+    await in_thread(store.get_bucket, c.req.bucket)
+    pending = await in_thread(store.begin_write, c.req.bucket)
+    await stream_into(pending, c.body.chunks())
+    meta = await in_thread(store.append, c.req.bucket, c.req.key, position, pending, **write_template(c))
+    headers = {"etag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64),
+               "x-oss-next-append-position": str(meta.size)}
+    return Response(b"", status_code=200, headers=headers)
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    bare = etag.strip('"').upper()
+    return any(t.strip().strip('"').upper() in (bare, "*") for t in header.split(","))
+
+
+def _http_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def check_conditions(c: Call, meta) -> Response | None:  # type: ignore[no-untyped-def]
+    """If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304 (reference §8.3)."""
+    h = c.req.headers
+    modified = int(meta.last_modified)
+    if "if-match" in h:
+        if not _etag_matches(h["if-match"], meta.etag):
+            raise PreconditionFailed(Condition="If-Match")
+    else:
+        since = _http_time(h.get("if-unmodified-since"))
+        if since is not None and modified > since:
+            raise PreconditionFailed(Condition="If-Unmodified-Since")
+    not_modified = Response(status_code=304, headers={"etag": meta.etag,
+                                                      "last-modified": object_headers(meta)["last-modified"]})
+    if "if-none-match" in h:
+        if _etag_matches(h["if-none-match"], meta.etag):
+            return not_modified
+    else:
+        since = _http_time(h.get("if-modified-since"))
+        if since is not None and modified <= since:
+            return not_modified
+    return None
+
+
+def parse_range(header: str | None, size: int, standard: bool) -> tuple[int, int] | None:
+    """(start, end) inclusive for a satisfiable `bytes=` range, None for the whole object.
+
+    Default OSS behaviour ignores an invalid or out-of-range range (200, whole object);
+    `x-oss-range-behavior: standard` clamps the end and answers 416 for a start past the end.
+    """
+    if not header:
+        return None
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or not spec:
+        return None
+    first = spec.split(",")[0].strip()
+    lo_text, dash, hi_text = first.partition("-")
+    if not dash:
+        return None
+    try:
+        if lo_text == "":
+            n = int(hi_text)
+            if n <= 0:
+                return None
+            if n > size:
+                return (0, size - 1) if standard and size > 0 else None
+            return size - n, size - 1
+        start = int(lo_text)
+        end = int(hi_text) if hi_text else size - 1
+    except ValueError:
+        return None
+    if start < 0 or end < start:
+        return None
+    if start >= size:
+        if standard:
+            raise InvalidRange(ActualObjectSize=str(size), RangeRequested=header[:128])
+        return None
+    if end >= size:
+        if not standard:
+            return None
+        end = size - 1
+    return start, end
+
+
+async def _stream(reader, start: int, end: int) -> AsyncIterator[bytes]:  # type: ignore[no-untyped-def]
+    try:
+        async for chunk in iterate_in_threadpool(reader.read_range(start, end, READ_CHUNK)):
+            yield chunk
+    finally:
+        await in_thread(reader.close)
+
+
+async def get_object(c: Call) -> Response:
+    meta, reader = await in_thread(c.ctx.store.open_read, c.req.bucket, c.req.key)
+    try:
+        early = check_conditions(c, meta)
+        standard = c.req.headers.get("x-oss-range-behavior", "").lower() == "standard"
+        rng = parse_range(c.req.headers.get("range"), meta.size, standard)
+    except BaseException:
+        await in_thread(reader.close)
+        raise
+    if early is not None:
+        await in_thread(reader.close)
+        return early
+    headers = object_headers(meta)
+    for param, header in _OVERRIDES.items():
+        value = c.req.q(param)
+        if value is not None:
+            headers[header] = value
+    status = 200
+    start, end = 0, meta.size - 1
+    if rng is not None:
+        start, end = rng
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end}/{meta.size}"
+    headers["content-length"] = str(end - start + 1 if meta.size else 0)
+    if meta.size == 0:
+        await in_thread(reader.close)
+        return Response(b"", status_code=status, headers=headers)
+    return StreamingResponse(_stream(reader, start, end), status_code=status, headers=headers)
+
+
+async def head_object(c: Call) -> Response:
+    meta = await in_thread(c.ctx.store.head, c.req.bucket, c.req.key)
+    early = check_conditions(c, meta)
+    if early is not None:
+        return early
+    headers = object_headers(meta)
+    headers["content-length"] = str(meta.size)
+    return Response(b"", status_code=200, headers=headers)
+
+
+async def get_object_meta(c: Call) -> Response:
+    meta = await in_thread(c.ctx.store.head, c.req.bucket, c.req.key)
+    full = object_headers(meta)
+    headers = {"etag": meta.etag, "last-modified": full["last-modified"], "content-length": str(meta.size),
+               "x-oss-last-access-time": full["last-modified"]}
+    return Response(b"", status_code=200, headers=headers)
+
+
+async def delete_object(c: Call) -> Response:
+    await in_thread(c.ctx.store.get_bucket, c.req.bucket)
+    await in_thread(c.ctx.store.delete, c.req.bucket, c.req.key)
+    return Response(status_code=204)
+
+
+def _copy_source(value: str) -> tuple[str, str]:
+    path = value.split("?", 1)[0]
+    path = unquote(path.lstrip("/"))
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise InvalidArgument("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
+                              ArgumentName="x-oss-copy-source", ArgumentValue=value[:256])
+    return bucket, key
+
+
+async def copy_object(c: Call) -> Response:
+    assert c.req.bucket is not None and c.req.key is not None
+    check_key(c.req.key)
+    src_bucket, src_key = _copy_source(c.req.headers["x-oss-copy-source"])
+    await c.authorize("oss:GetObject", src_bucket, src_key, level="object")
+    await c.body.drain()
+    directive = c.req.headers.get("x-oss-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise InvalidArgument("x-oss-metadata-directive is invalid.", ArgumentName="x-oss-metadata-directive",
+                              ArgumentValue=directive[:32])
+    src = await in_thread(c.ctx.store.head, src_bucket, src_key)
+    h = c.req.headers
+    if "x-oss-copy-source-if-match" in h and not _etag_matches(h["x-oss-copy-source-if-match"], src.etag):
+        raise PreconditionFailed(Condition="x-oss-copy-source-if-match")
+    none_match = h.get("x-oss-copy-source-if-none-match")
+    if none_match is not None and _etag_matches(none_match, src.etag):
+        raise PreconditionFailed(Condition="x-oss-copy-source-if-none-match")
+    override = write_template(c) if directive == "REPLACE" else None
+    if src_bucket == c.req.bucket and src_key == c.req.key and override is None:
+        raise InvalidRequest("The source object is the same as the destination object, and the metadata "
+                             "directive is COPY.")
+    await in_thread(c.ctx.store.get_bucket, c.req.bucket)
+    meta = await in_thread(c.ctx.store.copy, src_bucket, src_key, c.req.bucket, c.req.key,
+                           meta_override=override)
+    return xml_response("CopyObjectResult",
+                        [("ETag", meta.etag), ("LastModified", iso8601_ms(meta.last_modified))],
+                        headers={"x-oss-hash-crc64ecma": str(meta.crc64)})
+
+
+async def put_object_acl(c: Call) -> Response:
+    acl = _object_acl(c)
+    await c.body.drain()
+    await in_thread(c.ctx.store.set_object_acl, c.req.bucket, c.req.key, acl)
+    return Response(b"", status_code=200)
+
+
+async def get_object_acl(c: Call) -> Response:
+    meta = await in_thread(c.ctx.store.head, c.req.bucket, c.req.key)
+    return xml_response("AccessControlPolicy", [("Owner", owner(c.ctx)),
+                                                ("AccessControlList", [("Grant", meta.acl)])])

@@ -1,0 +1,112 @@
+"""Shared by every handler that stores bytes: stream a body into the store, then answer, with the
+upload callback where one was asked for (PutObject, PostObject, CompleteMultipartUpload; reference §7)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from helpers.localcloud.errors import EntityTooLarge, InvalidArgument
+from helpers.localcloud.oss.call import Call
+from helpers.localcloud.xml import build, render_error
+
+# Bytes handed to the store per thread hop: large enough that the hop costs nothing,
+# small enough that memory stays flat whatever the object size.
+WRITE_BATCH = 1024 * 1024
+MAX_OBJECT_SIZE = 5 * 1024 ** 3
+
+
+async def stream_into(pending, chunks: AsyncIterator[bytes], *,  # type: ignore[no-untyped-def]
+                      max_size: int = MAX_OBJECT_SIZE, sha256_hex: str | None = None) -> None:
+    """Feed `chunks` to a store PendingWrite; abort it (nothing visible) on any failure."""
+    hasher = hashlib.sha256() if sha256_hex else None
+    buf: list[bytes] = []
+    buffered = 0
+    size = 0
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > max_size:
+                raise EntityTooLarge()
+            if hasher is not None:
+                hasher.update(chunk)
+            buf.append(chunk)
+            buffered += len(chunk)
+            if buffered >= WRITE_BATCH:
+                await run_in_threadpool(pending.write, b"".join(buf))
+                buf, buffered = [], 0
+        if buf:
+            await run_in_threadpool(pending.write, b"".join(buf))
+        if hasher is not None and hasher.hexdigest() != (sha256_hex or "").lower():
+            raise InvalidArgument("The provided 'x-oss-content-sha256' header does not match what was "
+                                  "computed.", ArgumentName="x-oss-content-sha256")
+    except BaseException:
+        await run_in_threadpool(pending.abort)
+        raise
+
+
+def payload_sha256(c: Call) -> str | None:
+    """The signed payload hash a V4 client asked us to check, if it sent a real one."""
+    value = c.req.headers.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD")
+    if value == "UNSIGNED-PAYLOAD":
+        return None
+    if len(value) != 64 or any(ch not in "0123456789abcdefABCDEF" for ch in value):
+        raise InvalidArgument("x-oss-content-sha256 is not valid.", ArgumentName="x-oss-content-sha256")
+    return value
+
+
+def callback_params(c: Call) -> tuple[str | None, str | None]:
+    """Callback and callback-var, from headers or (signed URLs) from the query."""
+    h = c.req.headers
+    return (h.get("x-oss-callback") or c.req.q("callback"),
+            h.get("x-oss-callback-var") or c.req.q("callback-var"))
+
+
+def parse_callback_or_none(callback_b64: str | None, callback_var_b64: str | None,
+                           form_vars: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """Validated before anything is stored: bad parameters are refused with 400 (reference §7.4)."""
+    if not callback_b64:
+        return None
+    from helpers.localcloud.oss.callback import parse_callback
+
+    return parse_callback(callback_b64, callback_var_b64, form_vars=form_vars)
+
+
+def system_variables(c: Call, meta, operation: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"bucket": meta.bucket, "object": meta.key, "etag": meta.etag.strip('"'), "size": str(meta.size),
+            "mimeType": meta.content_type or "", "crc64": str(meta.crc64),
+            "contentMd5": meta.content_md5 or "", "clientIp": c.req.client_ip, "reqId": c.req.request_id,
+            "operation": operation, "vpcId": "", "imageInfo.height": "", "imageInfo.width": "",
+            "imageInfo.format": ""}
+
+
+async def finish_upload(c: Call, meta, spec, *, operation: str, headers: dict[str, str],  # type: ignore[no-untyped-def]
+                        default: Response) -> Response:
+    """The answer to a completed upload: `default`, or the callback's outcome when one was asked for.
+    The object is stored either way; a failed callback gives 203 CallbackFailed."""
+    if spec is None:
+        for k, v in headers.items():
+            default.headers[k] = v
+        return default
+    from helpers.localcloud.oss.callback import PUBLIC_KEY_PATH, perform_callback, render_body
+
+    body = render_body(spec, system_variables(c, meta, operation))
+    result = await perform_callback(spec, body, signer=c.ctx.callback_signer,
+                                    pub_key_url=c.ctx.oss_base_url + PUBLIC_KEY_PATH, bucket=meta.bucket,
+                                    request_id=c.req.request_id)
+    if result.ok:
+        return Response(result.body, status_code=200, headers=headers,
+                        media_type=result.content_type or "application/json")
+    err = result.error
+    host_id = c.req.host or "localhost"
+    xml_body = render_error(err, request_id=c.req.request_id, host_id=host_id)
+    out = dict(headers)
+    out["x-oss-ec"] = err.ec
+    return Response(xml_body, status_code=203, headers=out, media_type="application/xml")
+
+
+__all__ = ["build", "callback_params", "finish_upload", "parse_callback_or_none", "payload_sha256",
+           "stream_into"]

@@ -1,0 +1,135 @@
+"""Build a local cloud from its config and serve its OSS and STS ports (one process, two uvicorn servers).
+
+`build_context(config)` creates or loads everything on disk (credentials file 0600, token key, callback
+key, object store). `LocalCloudServer` runs both ports, in the foreground (`serve_forever`, used by the
+CLI) or on a background thread (`start`/`stop`, used by tests and benchmarks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from helpers.localcloud import accounts, tokens
+from helpers.localcloud.clock import Clock
+from helpers.localcloud.context import LocalCloud, LocalCloudConfig
+from helpers.localcloud.oss.app import OssApp
+from helpers.localcloud.oss.callback import CallbackSigner
+from helpers.localcloud.oss.handlers import HANDLERS
+from helpers.localcloud.oss.handlers.admin import ADMIN
+from helpers.localcloud.store import ObjectStore
+from helpers.localcloud.sts.app import create_sts_app
+
+logger = logging.getLogger(__name__)
+
+
+def build_context(config: LocalCloudConfig) -> tuple[LocalCloud, bool]:
+    """The shared state of one local cloud; True when the credentials file was created just now."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    doc, created = accounts.load_or_create(config.credentials_path, bucket=config.bucket)
+    clock = Clock()
+    ctx = LocalCloud(config=config, clock=clock, accounts=accounts.Accounts(doc),
+                     tokens=tokens.TokenAuthority(tokens.load_or_create_key(config.keys_dir / "token.key")))
+    ctx.store = ObjectStore(config.objects_dir, now=clock.now)
+    ctx.callback_signer = CallbackSigner.load_or_create(config.keys_dir)
+    return ctx, created
+
+
+def create_oss_app(ctx: LocalCloud) -> OssApp:
+    return OssApp(ctx, HANDLERS, ADMIN)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to its owner (two servers share one process)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class LocalCloudServer:
+    """Both ports of one local cloud. Ports are bound in `__post_init__`, so URLs are known at once."""
+
+    ctx: LocalCloud
+
+    def __post_init__(self) -> None:
+        cfg = self.ctx.config
+        self._oss_sock = _bind(cfg.host, cfg.oss_port)
+        self._sts_sock = _bind(cfg.host, cfg.sts_port)
+        self.ctx.oss_base_url = _url(cfg.host, self._oss_sock)
+        self.ctx.sts_base_url = _url(cfg.host, self._sts_sock)
+        common = {"log_config": None, "access_log": False, "lifespan": "off", "timeout_keep_alive": 30,
+                  "server_header": False, "date_header": False}
+        self._servers = [
+            _QuietServer(uvicorn.Config(create_oss_app(self.ctx), **common)),  # type: ignore[arg-type]
+            _QuietServer(uvicorn.Config(create_sts_app(self.ctx), **common)),  # type: ignore[arg-type]
+        ]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def oss_endpoint(self) -> str:
+        return self.ctx.oss_base_url
+
+    @property
+    def sts_endpoint(self) -> str:
+        return self.ctx.sts_base_url
+
+    @property
+    def started(self) -> bool:
+        return all(s.started for s in self._servers)
+
+    async def serve(self) -> None:
+        """Serve both ports until `stop()` (or `request_exit()`) is called."""
+        oss, sts = self._servers
+        await asyncio.gather(oss.serve(sockets=[self._oss_sock]), sts.serve(sockets=[self._sts_sock]))
+
+    def request_exit(self) -> None:
+        for s in self._servers:
+            s.should_exit = True
+
+    def start(self, timeout: float = 10.0) -> LocalCloudServer:
+        """Serve on a daemon thread; return once both ports accept requests."""
+        self._thread = threading.Thread(target=lambda: asyncio.run(self.serve()), name="localcloud",
+                                        daemon=True)
+        self._thread.start()
+        deadline = threading.Event()
+        for _ in range(int(timeout * 100)):
+            if self.started:
+                return self
+            deadline.wait(0.01)
+        raise RuntimeError("local cloud did not start in time")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_exit()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                for s in self._servers:
+                    s.force_exit = True
+                self._thread.join(timeout)
+        for sock in (self._oss_sock, self._sts_sock):
+            with contextlib.suppress(OSError):
+                sock.close()
