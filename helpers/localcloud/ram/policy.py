@@ -60,7 +60,7 @@ class Statement:
     principal: Mapping[str, tuple[str, ...]] | None = None
 
     def matches_action(self, action: str) -> bool:
-        hit = any(glob_regex(p, ignore_case=True).fullmatch(action) for p in self.actions)
+        hit = any(glob_regex(p, ignore_case=False).fullmatch(action) for p in self.actions)
         return not hit if self.not_action else hit
 
     def matches_resource(self, resource: str | None) -> bool:
@@ -252,7 +252,7 @@ def authorize(principal: Principal, *, action: str, resource: str,
         role = evaluate_compiled([st for doc in principal.policies for st in compile_policy(doc)],
                                  action=action, resource=resource, ctx=ctx)
         if role is Decision.ALLOW:
-            if True:
+            if principal.kind == "ram_user" or principal.session_policy is None:
                 return
             session = evaluate_compiled(compile_policy(principal.session_policy),
                                         action=action, resource=resource, ctx=ctx)

@@ -12,6 +12,7 @@ This module imports nothing from Starlette and nothing from the HTTP layer.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import os
@@ -31,6 +32,14 @@ _COPY_CHUNK = 1 << 20
 
 class CorruptRecord(Exception):
     """A file in a data directory is not a complete record (never produced by a committed write)."""
+
+
+def md5_matches(expected_b64: str, digest: bytes) -> bool:
+    """Content-MD5 check: the header must be the base64 of the body's binary MD5."""
+    try:
+        return base64.b64decode(expected_b64.strip(), validate=True) == digest
+    except (binascii.Error, ValueError):
+        return False
 
 
 def fsync_dir(path: Path) -> None:

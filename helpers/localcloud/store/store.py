@@ -14,8 +14,6 @@ This module imports nothing from Starlette and nothing from the HTTP layer.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import fcntl
 import hashlib
@@ -44,6 +42,7 @@ from helpers.localcloud.store.files import (
     ObjectReader,
     PendingWrite,
     fsync_dir,
+    md5_matches,
     read_record_meta,
     read_trailer,
     write_json_atomic,
@@ -54,14 +53,6 @@ from helpers.localcloud.store.multipart import MultipartMixin
 from helpers.localcloud.store.state import BucketState, check_bucket_name, key_bytes
 
 logger = logging.getLogger(__name__)
-
-
-def md5_matches(expected_b64: str, digest: bytes) -> bool:
-    """Content-MD5 check: the header must be the base64 of the body's binary MD5."""
-    try:
-        return base64.b64decode(expected_b64.strip(), validate=True) == digest
-    except (binascii.Error, ValueError):
-        return False
 
 
 class ObjectStore(MultipartMixin):
@@ -207,7 +198,8 @@ class ObjectStore(MultipartMixin):
         self._bucket(bucket)
         return PendingWrite(bucket, self.tmp_dir)
 
-    def commit_object(self, pending: PendingWrite, *, key: str, content_type: str = "application/octet-stream",
+    def commit_object(self, pending: PendingWrite, *, key: str,
+                      content_type: str = "application/octet-stream",
                       user_meta: dict[str, str] | None = None, headers: dict[str, str] | None = None,
                       acl: str = "default", storage_class: str = "Standard",
                       expected_md5_b64: str | None = None, forbid_overwrite: bool = False,

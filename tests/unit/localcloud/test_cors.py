@@ -30,7 +30,8 @@ def _rule(origins: list[str], methods: list[str], headers: list[str] | None = No
 
 
 def _body(rule_xml: str, count: int = 1) -> bytes:
-    return ("<CORSConfiguration>" + f"<CORSRule>{rule_xml}</CORSRule>" * count + "</CORSConfiguration>").encode()
+    rules = f"<CORSRule>{rule_xml}</CORSRule>" * count
+    return f"<CORSConfiguration>{rules}</CORSConfiguration>".encode()
 
 
 OK_RULE = "<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"

@@ -23,6 +23,7 @@ from helpers.localcloud.oss.handlers.upload import (
     payload_sha256,
     stream_into,
 )
+from helpers.localcloud.store import ObjectTemplate
 from helpers.localcloud.xml import Value, parse
 
 MAX_PART_SIZE = 5 * 1024 ** 3
@@ -43,7 +44,8 @@ async def initiate(c: Call) -> Response:
     enc = url_encoder(c.req.q("encoding-type"))
     await c.body.read_all()
     await in_thread(c.ctx.store.get_bucket, c.req.bucket)
-    upload = await in_thread(c.ctx.store.initiate_upload, c.req.bucket, c.req.key, **write_template(c))
+    upload = await in_thread(c.ctx.store.initiate_upload, c.req.bucket, c.req.key,
+                             template=ObjectTemplate(**write_template(c)))
     children: list[tuple[str, Value]] = [("Bucket", c.req.bucket), ("Key", enc(c.req.key)),
                                          ("UploadId", upload.upload_id)]
     if c.req.q("encoding-type"):

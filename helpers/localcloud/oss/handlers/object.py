@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
@@ -36,6 +37,7 @@ from helpers.localcloud.oss.handlers.upload import (
     payload_sha256,
     stream_into,
 )
+from helpers.localcloud.store import ObjectTemplate
 
 READ_CHUNK = 256 * 1024
 _OVERRIDES = {"response-content-type": "content-type", "response-content-language": "content-language",
@@ -94,7 +96,8 @@ async def append_object(c: Call) -> Response:
     await in_thread(store.get_bucket, c.req.bucket)
     pending = await in_thread(store.begin_write, c.req.bucket)
     await stream_into(pending, c.body.chunks())
-    meta = await in_thread(store.append, c.req.bucket, c.req.key, position, pending, **write_template(c))
+    meta = await in_thread(store.append, c.req.bucket, c.req.key, position, pending,
+                           template=ObjectTemplate(**write_template(c)))
     headers = {"etag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64),
                "x-oss-next-append-position": str(meta.size)}
     return Response(b"", status_code=200, headers=headers)
@@ -266,13 +269,13 @@ async def copy_object(c: Call) -> Response:
     none_match = h.get("x-oss-copy-source-if-none-match")
     if none_match is not None and _etag_matches(none_match, src.etag):
         raise PreconditionFailed(Condition="x-oss-copy-source-if-none-match")
-    override = write_template(c) if directive == "REPLACE" else None
+    override = ObjectTemplate(**write_template(c)) if directive == "REPLACE" else None
     if src_bucket == c.req.bucket and src_key == c.req.key and override is None:
         raise InvalidRequest("The source object is the same as the destination object, and the metadata "
                              "directive is COPY.")
     await in_thread(c.ctx.store.get_bucket, c.req.bucket)
     meta = await in_thread(c.ctx.store.copy, src_bucket, src_key, c.req.bucket, c.req.key,
-                           meta_override=override)
+                           meta_override=override, acl=_object_acl(c))
     return xml_response("CopyObjectResult",
                         [("ETag", meta.etag), ("LastModified", iso8601_ms(meta.last_modified))],
                         headers={"x-oss-hash-crc64ecma": str(meta.crc64)})
@@ -281,7 +284,10 @@ async def copy_object(c: Call) -> Response:
 async def put_object_acl(c: Call) -> Response:
     acl = _object_acl(c)
     await c.body.drain()
-    await in_thread(c.ctx.store.set_object_acl, c.req.bucket, c.req.key, acl)
+    meta = await in_thread(c.ctx.store.head, c.req.bucket, c.req.key)
+    # The store publishes metadata only with data, so an ACL change is an in-place copy.
+    await in_thread(c.ctx.store.copy, c.req.bucket, c.req.key, c.req.bucket, c.req.key,
+                    meta_override=dataclasses.replace(meta.template, acl=acl))
     return Response(b"", status_code=200)
 
 

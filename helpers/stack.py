@@ -1,0 +1,209 @@
+"""Start, stop and report the local stack: the local cloud (OSS + STS ports) as its own process.
+
+    python -m helpers.stack up [--json]     start (or reuse) the stack; print the contract JSON
+    python -m helpers.stack down            stop it
+    python -m helpers.stack status          report what runs and whether it answers
+
+State lives in `.workbook/` (git-ignored): `stack.json` (ports, pids, log paths), the credentials
+file (mode 0600), and the local cloud's data. Nothing printed here contains a secret.
+The app server joins the stack in its own issue; `appserver_url` is null until then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from helpers.localcloud.accounts import DEFAULT_BUCKET, DEFAULT_REGION
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def state_dir() -> Path:
+    """`$WORKBOOK_STATE_DIR`, else `.workbook/` at the project root."""
+    return Path(os.environ.get("WORKBOOK_STATE_DIR") or PROJECT_ROOT / ".workbook").resolve()
+
+
+@dataclass
+class StackInfo:
+    """The contract JSON of `stack up` (design.md), plus process bookkeeping."""
+
+    oss_endpoint: str
+    sts_endpoint: str
+    appserver_url: str | None
+    bucket: str
+    region: str
+    role_arn: str
+    credentials_file: str
+    localcloud_pid: int
+    localcloud_log: str
+
+    def public(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("localcloud_pid", "localcloud_log"):
+            d.pop(k)
+        return d
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); ask for its state instead.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _healthy(oss_endpoint: str, timeout: float = 2.0) -> bool:
+    try:
+        r = httpx.get(oss_endpoint + "/_localcloud/health", timeout=timeout, trust_env=False)
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
+
+
+def read_state(directory: Path | None = None) -> StackInfo | None:
+    path = (directory or state_dir()) / "stack.json"
+    if not path.exists():
+        return None
+    try:
+        return StackInfo(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        return None
+
+
+def running(directory: Path | None = None) -> StackInfo | None:
+    """The stack recorded in the state file, if its processes live and answer."""
+    info = read_state(directory)
+    if info and _alive(info.localcloud_pid) and _healthy(info.oss_endpoint):
+        return info
+    return None
+
+
+def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
+    """Create the workbook bucket with the account owner's key, through the SDK as on real OSS."""
+    import oss2
+
+    auth = oss2.Auth(creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
+    bucket = oss2.Bucket(auth, info.oss_endpoint, info.bucket)
+    try:
+        bucket.get_bucket_info()
+    except oss2.exceptions.NoSuchBucket:
+        bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+
+
+def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: str = DEFAULT_REGION,
+       timeout: float = 30.0) -> StackInfo:
+    """Start the stack (or return the running one) and wait until it answers."""
+    directory = directory or state_dir()
+    existing = running(directory)
+    if existing:
+        return existing
+    directory.mkdir(parents=True, exist_ok=True)
+    ready = directory / "localcloud.ready"
+    ready.unlink(missing_ok=True)
+    log_path = directory / "localcloud.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "helpers.localcloud", "serve", "--data", str(directory),
+             "--region", region, "--bucket", bucket, "--ready-file", str(ready)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=PROJECT_ROOT)
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            raise RuntimeError(f"the local cloud did not start; see {log_path}")
+        time.sleep(0.05)
+    started = json.loads(ready.read_text(encoding="utf-8"))
+    creds_path = Path(started["credentials_file"])
+    creds = json.loads(creds_path.read_text(encoding="utf-8"))
+    info = StackInfo(oss_endpoint=started["oss_endpoint"], sts_endpoint=started["sts_endpoint"],
+                     appserver_url=None, bucket=bucket, region=region, role_arn=creds["role_arn"],
+                     credentials_file=str(creds_path), localcloud_pid=proc.pid, localcloud_log=str(log_path))
+    _ensure_bucket(info, creds)
+    tmp = directory / "stack.json.tmp"
+    tmp.write_text(json.dumps(asdict(info), indent=2), encoding="utf-8")
+    os.replace(tmp, directory / "stack.json")
+    return info
+
+
+def down(directory: Path | None = None, timeout: float = 10.0) -> bool:
+    """Stop the recorded stack. True if something was running."""
+    directory = directory or state_dir()
+    info = read_state(directory)
+    if info is None:
+        return False
+    was_running = _alive(info.localcloud_pid)
+    if was_running:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(info.localcloud_pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(info.localcloud_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(info.localcloud_pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info.localcloud_pid, signal.SIGKILL)
+    (directory / "stack.json").unlink(missing_ok=True)
+    return was_running
+
+
+def status(directory: Path | None = None) -> dict[str, Any]:
+    info = read_state(directory)
+    if info is None:
+        return {"running": False}
+    alive = _alive(info.localcloud_pid)
+    return {"running": alive, "localcloud": {"pid": info.localcloud_pid, "alive": alive,
+                                             "healthy": alive and _healthy(info.oss_endpoint),
+                                             "log": info.localcloud_log},
+            **info.public()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m helpers.stack", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    u = sub.add_parser("up", help="start (or reuse) the stack")
+    u.add_argument("--json", action="store_true", help="print only the contract JSON")
+    sub.add_parser("down", help="stop the stack")
+    sub.add_parser("status", help="report the stack")
+    args = p.parse_args(argv)
+    if args.command == "up":
+        try:
+            info = up()
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(info.public()))
+        else:
+            print("stack is up")
+            for k, v in info.public().items():
+                print(f"  {k}: {v}")
+        return 0
+    if args.command == "down":
+        print("stack stopped" if down() else "stack was not running")
+        return 0
+    report = status()
+    print(json.dumps(report, indent=2))
+    return 0 if report.get("running") else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
