@@ -76,8 +76,9 @@ def _add_user(doc: dict[str, Any], name: str, policies: list[dict[str, Any]]) ->
 def _add_role(doc: dict[str, Any], name: str, *, trusted_account: str, max_duration: int = 3600) -> None:
     doc["ram"]["roles"][name] = {
         "role_id": "3" + "7" * 17, "max_session_duration": max_duration,
-        "trust_policy": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                        "Principal": {"RAM": [f"acs:ram::{trusted_account}:root"]}}]},
+        "trust_policy": {"Version": "1", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"RAM": [f"acs:ram::{trusted_account}:root"]}}]},
         "policies": [accounts.role_policy_for_bucket("workbook")]}
 
 
@@ -135,9 +136,9 @@ def core_assume(sts: Sts, who: str = "appserver", *, secret: str | None = None, 
     return json.loads(client.do_action_with_exception(req))
 
 
-def core_error(sts: Sts, **kwargs: Any) -> ServerException:
+def core_error(sts: Sts, who: str = "appserver", **kwargs: Any) -> ServerException:
     with pytest.raises(ServerException) as info:
-        core_assume(sts, **kwargs)
+        core_assume(sts, who, **kwargs)
     return info.value
 
 
@@ -292,7 +293,7 @@ def test_tea_acs3_wrong_secret_signature_does_not_match(sts: Sts) -> None:
     err = tea_error(tea_client(sts, secret="wrong-secret"), tea_request(sts))
     assert err.status_code == 400 and err.code == "SignatureDoesNotMatch"
     assert "server string to sign is:ACS3-HMAC-SHA256\n" in err.data["Message"]
-    assert set(err.data) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    assert {"RequestId", "HostId", "Code", "Message", "Recommend"} <= set(err.data)   # tea adds statusCode
 
 
 def test_tea_rpc_wrong_secret_signature_does_not_match(sts: Sts) -> None:
@@ -355,17 +356,20 @@ def test_raw_acs3_body_not_matching_content_sha256_refused(sts: Sts) -> None:
                    "x-acs-date": TeaUtils.get_timestamp(), "x-acs-signature-nonce": TeaUtils.get_nonce(),
                    "x-acs-content-sha256": TeaUtils.hash(b"", "ACS3-HMAC-SHA256").hex()}
 
-    auth = TeaUtils.get_authorization(_Req, "ACS3-HMAC-SHA256", _Req.headers["x-acs-content-sha256"], ak, secret)
-    headers = {**_Req.headers, "authorization": auth, "content-type": "application/octet-stream"}
-    resp = httpx.post(sts.url, params=_Req.query, headers=headers, content=b"swapped body")
-    assert_json_error(resp, 400, "SignatureDoesNotMatch")
-    ok = httpx.post(sts.url, params=_Req.query, headers={**headers, "x-acs-signature-nonce": "fresh"})
-    assert_json_error(ok, 400, "SignatureDoesNotMatch")   # nonce is signed, so changing it breaks too
+    payload_hash = _Req.headers["x-acs-content-sha256"]
+    auth = TeaUtils.get_authorization(_Req, "ACS3-HMAC-SHA256", payload_hash, ak, secret)
+    headers = {**_Req.headers, "authorization": auth}
+    swapped = httpx.post(sts.url, params=_Req.query, headers=headers, content=b"swapped body")
+    assert_json_error(swapped, 400, "SignatureDoesNotMatch")
+    # Control: the same signed request with the body it was signed for is accepted.
+    genuine = httpx.post(sts.url, params=_Req.query, headers=headers)
+    assert genuine.status_code == 200, genuine.text
 
 
 def test_sts_credentials_without_token_missing_security_token(sts: Sts) -> None:
     creds = core_assume(sts)["Credentials"]
-    err = tea_error(tea_client(sts, ak=creds["AccessKeyId"], secret=creds["AccessKeySecret"]), tea_request(sts))
+    client = tea_client(sts, ak=creds["AccessKeyId"], secret=creds["AccessKeySecret"])
+    err = tea_error(client, tea_request(sts))
     assert (err.status_code, err.code) == (400, "MissingSecurityToken")
 
 

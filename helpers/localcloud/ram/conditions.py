@@ -186,9 +186,11 @@ def build_condition(op: str, key: str, raw: Any) -> Condition:
 
 
 def normalize_context(context: Mapping[str, str | Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    """Lower-case the keys and make every value a tuple of strings."""
+    """Lower-case the keys and make every value a tuple of strings; a None value counts as absent."""
     out: dict[str, tuple[str, ...]] = {}
     for k, v in context.items():
+        if v is None:
+            continue
         vals = (v,) if isinstance(v, str) else tuple(str(x) for x in v)
         out[k.lower()] = out.get(k.lower(), ()) + vals
     return out

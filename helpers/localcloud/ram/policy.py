@@ -60,7 +60,7 @@ class Statement:
     principal: Mapping[str, tuple[str, ...]] | None = None
 
     def matches_action(self, action: str) -> bool:
-        hit = any(glob_regex(p, ignore_case=False).fullmatch(action) for p in self.actions)
+        hit = any(glob_regex(p, ignore_case=True).fullmatch(action) for p in self.actions)
         return not hit if self.not_action else hit
 
     def matches_resource(self, resource: str | None) -> bool:

@@ -510,3 +510,8 @@ def test_request_context_secure_transport_condition_refuses_http() -> None:
     https = request_context(source_ip="::1", now=0, secure=True, user_agent=None, access_key_id=None)
     assert ev(p, context=http) is Decision.NEUTRAL
     assert ev(p, context=https) is Decision.ALLOW
+
+
+def test_condition_none_context_value_counts_as_absent() -> None:
+    assert cond("StringEquals", "acs:UserAgent", "ua", {"acs:UserAgent": None}) is Decision.NEUTRAL
+    assert cond("StringNotEquals", "acs:UserAgent", "ua", {"acs:UserAgent": None}) is Decision.ALLOW

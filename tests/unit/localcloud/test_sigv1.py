@@ -86,8 +86,8 @@ def test_v1_resource_service_level_is_slash() -> None:
 
 
 def test_v1_resource_empty_value_is_bare_name() -> None:
-    assert sigv1.canonical_resource("b", None, parse_query("uploads="), sigv1.OSS2_SUBRESOURCES.__contains__) \
-        == "/b/?uploads"
+    pred = sigv1.OSS2_SUBRESOURCES.__contains__
+    assert sigv1.canonical_resource("b", None, parse_query("uploads="), pred) == "/b/?uploads"
 
 
 def test_v1_string_to_sign_bytes_upper_hex() -> None:

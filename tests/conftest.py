@@ -1,0 +1,65 @@
+"""Session fixtures: one local cloud on free loopback ports for the whole test session.
+
+`cloud` is the running server (endpoints + context), `creds` the credentials document, and
+`admin_bucket(name)` gives an oss2 Bucket signed with the account owner's key. Tests isolate
+themselves with unique names (`unique`), never with global resets.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import oss2
+import pytest
+
+from helpers.localcloud.context import LocalCloudConfig
+from helpers.localcloud.server import LocalCloudServer, build_context
+
+REGION = "cn-hangzhou"
+BUCKET = "workbook"
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudServer]:
+    data = tmp_path_factory.mktemp("localcloud")
+    ctx, _ = build_context(LocalCloudConfig(data_dir=data, region=REGION, bucket=BUCKET))
+    server = LocalCloudServer(ctx).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def creds(cloud: LocalCloudServer) -> dict[str, Any]:
+    return json.loads(Path(cloud.ctx.config.credentials_path).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def admin_auth(creds: dict[str, Any]) -> oss2.Auth:
+    return oss2.Auth(creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
+
+
+@pytest.fixture(scope="session")
+def workbook_bucket(cloud: LocalCloudServer, admin_auth: oss2.Auth) -> oss2.Bucket:
+    """The workbook bucket (the one the role policy names), created once."""
+    bucket = oss2.Bucket(admin_auth, cloud.oss_endpoint, BUCKET)
+    bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+    return bucket
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """unique("prefix") → a name no other test uses."""
+    return lambda prefix="t": f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def clock(cloud: LocalCloudServer) -> Iterator[Any]:
+    """The local cloud's movable clock, put back to real time after the test."""
+    yield cloud.ctx.clock
+    cloud.ctx.clock.set_offset(0.0)
