@@ -8,7 +8,9 @@ SDKs' own signers, never with the code under test.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
+import contextlib
 import json
 import threading
 import time
@@ -82,6 +84,28 @@ def _add_role(doc: dict[str, Any], name: str, *, trusted_account: str, max_durat
         "policies": [accounts.role_policy_for_bucket("workbook")]}
 
 
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[int]:
+    """Run `app` with uvicorn on 127.0.0.1, port 0, in a daemon thread; yield the port."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, log_level="critical",
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.01)
+    assert server.started, "STS server did not start"
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(timeout=5)
+
+
 @pytest.fixture(scope="module")
 def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
     data: Path = tmp_path_factory.mktemp("sts")
@@ -97,24 +121,8 @@ def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
     (data / "credentials.json").write_text(json.dumps(doc), encoding="utf-8")
     ctx = LocalCloud(config=LocalCloudConfig(data_dir=data), clock=Clock(), accounts=Accounts(doc),
                      tokens=TokenAuthority(load_or_create_key(data / "keys" / "token.key")))
-    config = uvicorn.Config(create_sts_app(ctx), host="127.0.0.1", port=0, log_config=None,
-                            log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.01)
-    assert server.started, "STS server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    with serve(create_sts_app(ctx)) as port:
         yield Sts(ctx, doc, port, keys)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(timeout=5)
 
 
 # ---- client helpers ----------------------------------------------------------------------------
@@ -529,3 +537,41 @@ def test_raw_ack_with_malformed_authorization_incomplete_signature(sts: Sts) -> 
     headers = {"authorization": "ACS3-HMAC-SHA256 Credential=x", "x-acs-action": "AssumeRole",
                "x-acs-version": "2015-04-01"}
     assert_json_error(httpx.post(sts.url, headers=headers), 400, "IncompleteSignature")
+
+
+def test_raw_get_signed_url_accepted(sts: Sts) -> None:
+    # GET with every parameter in the query, as alibabacloud-credentials' RamRoleArn provider sends it.
+    resp = httpx.get(sts.url.rstrip("/") + core_signed_path(sts, method="GET"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["Credentials"]["AccessKeyId"].startswith("STS.")
+
+
+def test_raw_error_with_format_xml_is_xml(sts: Sts) -> None:
+    path = core_signed_path(sts, accept_format="XML", extra={"RoleSessionName": "x"})
+    resp = httpx.post(sts.url.rstrip("/") + path)
+    assert resp.status_code == 400
+    assert resp.headers["content-type"] == "text/xml;charset=utf-8"
+    root = ET.fromstring(resp.content)
+    assert root.tag == "Error" and root.findtext("Code") == "InvalidParameter.RoleSessionName"
+    assert [child.tag for child in root] == ["RequestId", "HostId", "Code", "Message", "Recommend"]
+
+
+def test_unexpected_exception_renders_internal_error_json(sts: Sts) -> None:
+    # A local cloud whose identity store is broken: the failure must still leave as STS JSON.
+    broken = LocalCloud(config=sts.ctx.config, clock=Clock(), accounts=None,  # type: ignore[arg-type]
+                        tokens=sts.ctx.tokens)
+    with serve(create_sts_app(broken)) as port:
+        path = core_signed_path(sts)
+        resp = httpx.post(f"http://127.0.0.1:{port}{path}")
+    body = assert_json_error(resp, 500, "InternalError")
+    assert "Traceback" not in resp.text and "NoneType" not in body["Message"]
+
+
+def test_stats_from_non_loopback_client_not_found(sts: Sts) -> None:
+    # A non-loopback source address cannot be produced over a loopback socket; use the ASGI transport.
+    transport = httpx.ASGITransport(app=create_sts_app(sts.ctx), client=("192.0.2.7", 40000))
+
+    async def fetch() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://sts.local") as client:
+            return await client.get("/_localcloud/stats")
+    assert_json_error(asyncio.run(fetch()), 404, "InvalidAction.NotFound")
