@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 from alibabacloud_oss_v2.signer import SignerV1, SignerV4
@@ -62,7 +63,8 @@ def test_authenticate_oss2_url_after_expiry_returns_access_denied(world: World, 
 @pytest.mark.parametrize("signer", [SignerV1(), SignerV4()], ids=["v1", "v4"])
 def test_authenticate_v2sdk_presign_after_expiry_returns_access_denied(world: World,
                                                                        signer: SignerV1 | SignerV4) -> None:
-    signed = v2_signer(signer, query=True, expires=datetime.timedelta(seconds=30))(world.sts, "GET", "k", {}, {})
+    sign = v2_signer(signer, query=True, expires=datetime.timedelta(seconds=30))
+    signed = sign(world.sts, "GET", "k", {}, {})
     assert world.auth(to_request(signed)).kind == "sts"
     world.clock.advance(45)
     err = _refused(world, signed)
@@ -92,7 +94,8 @@ def test_authenticate_v1_header_x_oss_date_a_day_ahead_returns_request_time_too_
 
 
 def test_authenticate_v4_header_signed_an_hour_ago_returns_request_time_too_skewed(world: World) -> None:
-    err = _refused(world, v2_signer(SignerV4(), query=False, time_offset=-3600)(world.root, "GET", "k", {}, {}))
+    sign = v2_signer(SignerV4(), query=False, time_offset=-3600)
+    err = _refused(world, sign(world.root, "GET", "k", {}, {}))
     assert (err.status, err.code) == (403, "RequestTimeTooSkewed")
 
 
@@ -110,13 +113,15 @@ def test_authenticate_v1_header_without_date_returns_access_denied(world: World)
     method, url, headers = SIGNERS["oss2-v1-header"](world.root, "GET", "k", {}, {})
     headers = {k: v for k, v in headers.items() if k.lower() != "date"}
     err = _refused(world, (method, url, headers))
-    assert (err.status, err.code, err.message) == (403, "AccessDenied", "OSS authentication requires a valid Date.")
+    assert (err.status, err.code) == (403, "AccessDenied")
+    assert err.message == "OSS authentication requires a valid Date."
 
 
 # --- access keys and STS tokens ------------------------------------------------------------------
 
 def test_authenticate_unknown_access_key_returns_invalid_access_key_id(world: World) -> None:
-    err = _refused(world, SIGNERS["oss2-v4-header"](Cred("LTAI5tNoSuchKey000000000", "x"), "GET", "k", {}, {}))
+    unknown = Cred("LTAI5tNoSuchKey000000000", "x")
+    err = _refused(world, SIGNERS["oss2-v4-header"](unknown, "GET", "k", {}, {}))
     assert (err.status, err.code) == (403, "InvalidAccessKeyId")
     assert err.message == "The OSS Access Key Id you provided does not exist in our records."
     assert err.extra == {"OSSAccessKeyId": "LTAI5tNoSuchKey000000000"}
@@ -143,9 +148,10 @@ def test_authenticate_bogus_token_returns_invalid_security_token(world: World, s
 def test_authenticate_token_of_another_access_key_returns_invalid_security_token(world: World) -> None:
     role = next(iter(world.accounts.roles.values()))
     other = world.tokens.mint(account_id=world.accounts.account_id, role_arn=role.arn, role_id=role.role_id,
-                              session_name="bob", expiration=int(world.clock.now()) + 3600, session_policy=None)
-    err = _refused(world, SIGNERS["oss2-v4-header"](Cred(world.sts.ak, world.sts.secret, other.security_token),
-                                                    "GET", "k", {}, {}))
+                              session_name="bob", expiration=int(world.clock.now()) + 3600,
+                              session_policy=None)
+    mixed = Cred(world.sts.ak, world.sts.secret, other.security_token)
+    err = _refused(world, SIGNERS["oss2-v4-header"](mixed, "GET", "k", {}, {}))
     assert (err.status, err.code) == (403, "InvalidSecurityToken")
 
 
@@ -176,7 +182,8 @@ def test_authenticate_v4_header_wrong_region_returns_invalid_argument(world: Wor
 
 
 def test_authenticate_v4_header_wrong_product_returns_invalid_argument(world: World) -> None:
-    err = _refused(world, v2_signer(SignerV4(), query=False, product="oss-cloudbox")(world.root, "GET", "k", {}, {}))
+    sign = v2_signer(SignerV4(), query=False, product="oss-cloudbox")
+    err = _refused(world, sign(world.root, "GET", "k", {}, {}))
     assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0002-00000227")
     assert err.message == "Invalid signing product in Authorization header."
 
@@ -243,6 +250,9 @@ def _v4_form(cred: Cred, *, region: str = REGION, product: str = "oss") -> dict[
     return form
 
 
+FormSigner = Callable[..., dict[str, str]]
+
+
 def _post(world: World, fields: dict[str, str]) -> Principal:
     return authenticate_post_form(fields, bucket="workbook", accounts=world.accounts, tokens=world.tokens,
                                   clock=world.clock, region=REGION)
@@ -256,7 +266,7 @@ def _post_refused(world: World, fields: dict[str, str]) -> OssError:
 
 @pytest.mark.parametrize("who", ["root", "ram", "sts"])
 @pytest.mark.parametrize("form", [_v1_form, _v4_form], ids=["v1", "v4"])
-def test_authenticate_post_form_signed_accepted(world: World, who: str, form) -> None:  # type: ignore[no-untyped-def]
+def test_authenticate_post_form_signed_accepted(world: World, who: str, form: FormSigner) -> None:
     cred: Cred = getattr(world, who)
     p = _post(world, form(cred))
     assert p.access_key_id == cred.ak
@@ -265,7 +275,8 @@ def test_authenticate_post_form_signed_accepted(world: World, who: str, form) ->
 
 
 @pytest.mark.parametrize("form", [_v1_form, _v4_form], ids=["v1", "v4"])
-def test_authenticate_post_form_changed_policy_returns_signature_does_not_match(world: World, form) -> None:  # type: ignore[no-untyped-def]
+def test_authenticate_post_form_changed_policy_returns_signature_does_not_match(world: World,
+                                                                              form: FormSigner) -> None:
     fields = form(world.root)
     fields["policy"] = _policy()[:-4] + "fQ=="
     err = _post_refused(world, fields)
@@ -275,7 +286,8 @@ def test_authenticate_post_form_changed_policy_returns_signature_does_not_match(
 def test_authenticate_post_form_missing_signature_returns_invalid_argument(world: World) -> None:
     fields = _v1_form(world.root)
     del fields["signature"]
-    assert (_post_refused(world, fields).status, _post_refused(world, fields).code) == (400, "InvalidArgument")
+    err = _post_refused(world, fields)
+    assert (err.status, err.code) == (400, "InvalidArgument")
 
 
 def test_authenticate_post_form_sts_without_token_returns_invalid_access_key_id(world: World) -> None:

@@ -61,9 +61,9 @@ while True:
     key = f"r{rnd}/obj {n:05d} 中文"
     size = size_for(n, i)
     data = content(key, i, size)
-    if i % 7 == 0:
+    if i % 7 == 0 and size >= 204800:
         up = store.initiate_upload("crash", key, template=ObjectTemplate(user_meta={"v": str(i)}))
-        parts, half = [], max(102400, size // 2)
+        parts, half = [], size // 2
         for number, piece in enumerate((data[:half], data[half:]), start=1):
             p = store.begin_write("crash")
             p.write(piece)
@@ -101,7 +101,8 @@ def _run_and_kill(root: Path, rnd: int, delay: float) -> tuple[list[tuple[int, s
     assert ready.wait(30), "child did not start"
     time.sleep(delay)
     still_running = proc.poll()
-    os.kill(proc.pid, signal.SIGKILL)
+    if still_running is None:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     t.join(timeout=30)
     return acked, still_running
