@@ -3,7 +3,8 @@
     python benchmarks/null_sink.py --ready-file F [--host 127.0.0.1] [--chunk BYTES]
 
 It runs on the same server stack as the local cloud's OSS port (uvicorn with its default, auto-picked
-http implementation, the stdlib asyncio loop it is started on, and the same Config options as `helpers/localcloud/server.py`) but
+http implementation, the stdlib asyncio loop it is started on, and the same Config options as
+`helpers/localcloud/server.py`) but
 does no auth, no hashing and no disk. PUT reads and discards the body and answers 200 with an empty,
 ETag-less response. GET streams zero bytes with a Content-Length: as many as `?size=N`, else an
 `x-sink-size` header, else the size of the last PUT to the same path (so a client can run identical

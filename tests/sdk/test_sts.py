@@ -118,6 +118,14 @@ def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}])
     _add_role(doc, "long-role", trusted_account=doc["account_id"], max_duration=43200)
     _add_role(doc, "foreign-trust", trusted_account="1999999999999999")
+    _add_role(doc, "partner-role", trusted_account=doc["account_id"])
+    doc["ram"]["roles"]["partner-role"]["trust_policy"]["Statement"][0]["Condition"] = {
+        "StringEquals": {"sts:ExternalId": "partner-7"}}
+    # A role whose sessions may themselves assume long-role (role chaining).
+    _add_role(doc, "chain-role", trusted_account=doc["account_id"])
+    doc["ram"]["roles"]["chain-role"]["policies"] = [{"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Resource": f"acs:ram::{doc['account_id']}:role/long-role"}]}]
     (data / "credentials.json").write_text(json.dumps(doc), encoding="utf-8")
     ctx = LocalCloud(config=LocalCloudConfig(data_dir=data), clock=Clock(), accounts=Accounts(doc),
                      tokens=TokenAuthority(load_or_create_key(data / "keys" / "token.key")))
@@ -575,3 +583,28 @@ def test_stats_from_non_loopback_client_not_found(sts: Sts) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://sts.local") as client:
             return await client.get("/_localcloud/stats")
     assert_json_error(asyncio.run(fetch()), 404, "InvalidAction.NotFound")
+
+
+def test_external_id_matching_trust_condition_accepted(sts: Sts) -> None:
+    req = tea_request(sts, role_arn=sts.arn("partner-role"))
+    req.external_id = "partner-7"
+    assert tea_client(sts, "anyrole").assume_role(req).body.credentials.access_key_id.startswith("STS.")
+
+
+@pytest.mark.parametrize("external_id", [None, "partner-8"])
+def test_external_id_missing_or_wrong_no_permission(sts: Sts, external_id: str | None) -> None:
+    req = tea_request(sts, role_arn=sts.arn("partner-role"))
+    req.external_id = external_id
+    err = tea_error(tea_client(sts, "anyrole"), req)
+    assert (err.status_code, err.code) == (403, "NoPermission")
+
+
+def test_role_chain_allowed_by_role_policy_capped_at_one_hour(sts: Sts) -> None:
+    first = core_assume(sts, "anyrole", role_arn=sts.arn("chain-role"))["Credentials"]
+    client = tea_client(sts, ak=first["AccessKeyId"], secret=first["AccessKeySecret"],
+                        security_token=first["SecurityToken"])
+    err = tea_error(client, tea_request(sts, role_arn=sts.arn("long-role"), duration=3601))
+    assert (err.status_code, err.code) == (400, "InvalidParameter.DurationSeconds")
+    resp = client.assume_role(tea_request(sts, role_arn=sts.arn("long-role"), duration=3600))
+    claims = sts.ctx.tokens.verify(resp.body.credentials.access_key_id, resp.body.credentials.security_token)
+    assert claims.role_arn == sts.arn("long-role")

@@ -126,8 +126,8 @@ def operation_for(req: OssRequest) -> Operation:
                     else "ListMultipartUploads" if has("uploads")
                     else "ListObjectsV2" if req.q("list-type") == "2" else "ListObjects"),
             "DELETE": "DeleteBucketCors" if has("cors") else "DeleteBucket",
-            "POST": ("DeleteMultipleObjects" if has("delete")
-                     else "PostObject" if _is_form_post(req.headers) else None),
+            # Any other bucket POST is a PostObject; its handler refuses a non-multipart body (400).
+            "POST": "DeleteMultipleObjects" if has("delete") else "PostObject",
         }.get(m)
     else:
         copy = "x-oss-copy-source" in req.headers

@@ -221,6 +221,14 @@ class PendingWrite:
     def __exit__(self, *exc: object) -> None:
         self.abort()
 
+    def __del__(self) -> None:
+        # A handler that dropped a pending write (client gone mid-body) must not leak its temp file.
+        if not getattr(self, "_done", True):
+            try:
+                self.abort()
+            except OSError:
+                pass
+
 
 class ObjectReader:
     """Reads the data of one record snapshot through an open file descriptor (pread: thread-safe)."""

@@ -5,6 +5,7 @@ Wire only: decode the query and form body into an `StsRequest`, hand it to `serv
 render the result or any error once as STS JSON (XML when `Format=XML`), reference §10.5.
 Every failure, including Starlette's own 404/405 and unexpected exceptions, leaves as an STS
 error document, never as plain text or a traceback.
+The only STS module that imports Starlette; `service` and `signature` must never import it.
 """
 
 from __future__ import annotations

@@ -293,7 +293,11 @@ class StsService:
             raise wrongly_formed("RoleArn")
         if not _SESSION_NAME_RE.match(session_name):
             raise wrongly_formed("RoleSessionName")
-        duration = self._duration(p.get("DurationSeconds"))
+        role = self.ctx.accounts.role(role_arn)
+        max_duration = role.max_session_duration if role else DEFAULT_DURATION
+        if caller.claims is not None:
+            max_duration = min(max_duration, CHAINED_MAX_DURATION)
+        duration = self._duration(p.get("DurationSeconds"), max_duration)
         policy_text = p.get("Policy") or None
         if policy_text is not None:
             if len(policy_text) > MAX_POLICY_CHARS:
@@ -319,7 +323,6 @@ class StsService:
         context = request_context(source_ip=req.source_ip, now=self.ctx.clock.now(), secure=req.secure,
                                   user_agent=req.header("user-agent"), access_key_id=principal.access_key_id,
                                   extra=extra)
-        role = self.ctx.accounts.role(role_arn)
         try:
             # The caller's own policies must allow sts:AssumeRole on the role (checked before existence,
             # so a caller limited to one role learns nothing about others).
@@ -332,9 +335,6 @@ class StsService:
         if not trusts(role.trust_policy, caller_arn=principal.arn or "",
                       caller_account_id=principal.account_id or "", context=context):
             raise StsError(403, "NoPermission", NO_PERMISSION_ROLE)
-        max_duration = role.max_session_duration
-        if caller.claims is not None:
-            max_duration = min(max_duration, CHAINED_MAX_DURATION)
         if duration > max_duration:
             raise _duration_error(max_duration)
 
@@ -354,14 +354,14 @@ class StsService:
             doc["SourceIdentity"] = source_identity
         return doc
 
-    def _duration(self, raw: str | None) -> int:
+    def _duration(self, raw: str | None, max_duration: int) -> int:
         if raw is None or raw == "":
             return DEFAULT_DURATION
         if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
             raise wrongly_formed("DurationSeconds")
         value = int(raw)
         if value < MIN_DURATION:
-            raise _duration_error(DEFAULT_DURATION)
+            raise _duration_error(max_duration)
         return value
 
 

@@ -432,7 +432,7 @@ def test_store_restart_rebuilds_index_uploads_and_bucket_settings(tmp_path: Path
             put(s, k, k.encode() * 10)
         up = s.initiate_upload(B, "mp")
         upload_part(s, up.upload_id, 1, b"part one")
-        s.begin_write(B).write(b"never committed")  # a leftover temp file, as after a crash
+        (s.tmp_dir / "0123.tmp").write_bytes(b"never committed")  # as left by a crash
         assert tmp_files(s)
     with ObjectStore(root) as s:
         assert [e.key for e in s.list_objects(B).entries] == ["a", "b", "中/文"]

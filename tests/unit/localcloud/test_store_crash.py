@@ -9,6 +9,7 @@ A second child writes and reads a 256 MiB object and reports its peak RSS growth
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import random
 import signal
@@ -27,23 +28,20 @@ PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "py
     else sys.executable
 BUCKET = "crash"
 
-# Shared by the child (exec'd source) and the parent (imported here): content is a pure function
-# of (key, version), so the parent can verify any object without the child's help.
-CONTENT_SRC = '''
-import hashlib
+
 
 def content(key: str, version: int, size: int) -> bytes:
+    """Deterministic body of `key` at `version` (the child and the parent both use it)."""
     block = hashlib.sha256(f"{key}#{version}".encode()).digest() * 2048   # 64 KiB
     return (block * (size // len(block) + 1))[:size]
 
-def size_for(i: int, version: int) -> int:
-    return (i * 7919 + version * 104729) % (3 << 20) + (i % 3)
-'''
-_ns: dict[str, object] = {}
-exec(CONTENT_SRC, _ns)  # noqa: S102 - the same definitions the child runs
-content = _ns["content"]
-size_for = _ns["size_for"]
 
+def size_for(n: int, version: int) -> int:
+    return (n * 7919 + version * 104729) % (3 << 20) + (n % 3)
+
+
+# The child runs the very same two functions (their source), so no shared module is needed.
+CONTENT_SRC = "import hashlib\n" + inspect.getsource(content) + inspect.getsource(size_for)
 CHILD = CONTENT_SRC + '''
 import sys
 from pathlib import Path
@@ -98,13 +96,16 @@ def _run_and_kill(root: Path, rnd: int, delay: float) -> tuple[list[tuple[int, s
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    assert ready.wait(30), "child did not start"
-    time.sleep(delay)
-    still_running = proc.poll()
-    if still_running is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    t.join(timeout=30)
+    try:
+        assert ready.wait(30), "child did not start"
+        time.sleep(delay)
+        still_running = proc.poll()
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        t.join(timeout=30)
+        proc.stdout.close()
     return acked, still_running
 
 
@@ -122,7 +123,7 @@ def _verify(store: ObjectStore, acked: list[tuple[int, str]]) -> None:
         for meta in page.entries:
             version = int(meta.user_meta["v"])
             n = int(meta.key.split(" ")[1])
-            expected = content(meta.key, version, size_for(n, version))  # type: ignore[operator]
+            expected = content(meta.key, version, size_for(n, version))
             _, reader = store.open_read(BUCKET, meta.key)
             with reader:
                 data = b"".join(reader.read_range(0, reader.size - 1)) if reader.size else b""
@@ -139,6 +140,7 @@ def _verify(store: ObjectStore, acked: list[tuple[int, str]]) -> None:
     assert os.listdir(store.tmp_dir) == []
 
 
+@pytest.mark.slow
 def test_store_kill9_mid_stream_keeps_every_acknowledged_write(tmp_path: Path) -> None:
     root = tmp_path / "data"
     seed = int.from_bytes(os.urandom(4), "big")

@@ -11,6 +11,13 @@ from starlette.responses import Response
 
 from helpers.localcloud.errors import EntityTooLarge, InvalidArgument
 from helpers.localcloud.oss.call import Call
+from helpers.localcloud.oss.callback import (
+    parse_callback,
+    perform_callback,
+    pub_key_url,
+    render_body,
+    system_variables,
+)
 from helpers.localcloud.xml import build, render_error
 
 # Bytes handed to the store per thread hop: large enough that the hop costs nothing,
@@ -70,17 +77,7 @@ def parse_callback_or_none(callback_b64: str | None, callback_var_b64: str | Non
     """Validated before anything is stored: bad parameters are refused with 400 (reference §7.4)."""
     if not callback_b64:
         return None
-    from helpers.localcloud.oss.callback import parse_callback
-
     return parse_callback(callback_b64, callback_var_b64, form_vars=form_vars)
-
-
-def system_variables(c: Call, meta, operation: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"bucket": meta.bucket, "object": meta.key, "etag": meta.etag.strip('"'), "size": str(meta.size),
-            "mimeType": meta.content_type or "", "crc64": str(meta.crc64),
-            "contentMd5": meta.content_md5 or "", "clientIp": c.req.client_ip, "reqId": c.req.request_id,
-            "operation": operation, "vpcId": "", "imageInfo.height": "", "imageInfo.width": "",
-            "imageInfo.format": ""}
 
 
 async def finish_upload(c: Call, meta, spec, *, operation: str, headers: dict[str, str],  # type: ignore[no-untyped-def]
@@ -91,11 +88,14 @@ async def finish_upload(c: Call, meta, spec, *, operation: str, headers: dict[st
         for k, v in headers.items():
             default.headers[k] = v
         return default
-    from helpers.localcloud.oss.callback import PUBLIC_KEY_PATH, perform_callback, render_body
-
-    body = render_body(spec, system_variables(c, meta, operation))
+    variables = system_variables(
+        bucket=meta.bucket, key=meta.key, etag=meta.etag, size=meta.size, mime_type=meta.content_type or "",
+        crc64=str(meta.crc64), client_ip=c.req.client_ip, request_id=c.req.request_id, operation=operation,
+        # ${contentMd5} exists for PutObject/PostObject only (OSS Callback page).
+        content_md5="" if operation == "CompleteMultipartUpload" else meta.content_md5 or "")
+    body = render_body(spec, variables)
     result = await perform_callback(spec, body, signer=c.ctx.callback_signer,
-                                    pub_key_url=c.ctx.oss_base_url + PUBLIC_KEY_PATH, bucket=meta.bucket,
+                                    pub_key_url=pub_key_url(c.ctx.oss_base_url), bucket=meta.bucket,
                                     request_id=c.req.request_id)
     if result.ok:
         return Response(result.body, status_code=200, headers=headers,
