@@ -99,6 +99,7 @@ class Target:
     rss: RssMonitor
     bytes_moved: int = 0
     marks: dict[str, Any] = field(default_factory=dict)
+    client_cpu: dict[tuple[int, str], list[float]] = field(default_factory=dict)
 
 
 def _wait_ready(path: Path, proc: subprocess.Popen[bytes], log: Path,
@@ -163,6 +164,9 @@ def get(bucket: oss2.Bucket, key: str, size: int) -> None:
     oss2.utils.check_crc("get", result.client_crc, result.server_crc, result.request_id)
 
 
+_SELF = psutil.Process()
+
+
 def _cpu(proc: psutil.Process) -> float:
     t = proc.cpu_times()
     return float(t.user + t.system)
@@ -182,7 +186,7 @@ def _timed(target: Target, op: str, case: Case, body: Path, rep: int) -> tuple[f
     if op == "PUT" and rep > 0 and target.name == "localcloud":   # the sink stores nothing
         target.bucket.batch_delete_objects([_key(case, rep - 1, i) for i in range(case.batch)])
     proc = psutil.Process(target.proc.pid)
-    cpu0 = _cpu(proc)
+    cpu0, client0 = _cpu(proc), _cpu(_SELF)
     start = time.perf_counter()
     for key in keys:
         if op == "PUT":
@@ -192,6 +196,7 @@ def _timed(target: Target, op: str, case: Case, body: Path, rep: int) -> tuple[f
     elapsed = time.perf_counter() - start
     cpu = _cpu(proc) - cpu0
     moved = case.batch * case.size
+    target.client_cpu.setdefault((case.size, op), []).append((_cpu(_SELF) - client0) / (moved / 1e9))
     target.bytes_moved += moved
     if "1gib" not in target.marks and target.bytes_moved >= GiB:
         target.marks["1gib"] = {"bytes_moved": target.bytes_moved, "rss": target.rss.current(),
@@ -216,7 +221,9 @@ def run_cases(targets: list[Target], cases: tuple[Case, ...], body: Path) -> lis
                          "reps": case.reps, "localcloud_mbps": max(lc), "sink_mbps": max(sink),
                          "ratio": max(lc) / max(sink), "localcloud_samples": lc, "sink_samples": sink,
                          "localcloud_cpu_s_per_gb": min(cpu[("localcloud", op)]),
-                         "sink_cpu_s_per_gb": min(cpu[("sink", op)])})
+                         "sink_cpu_s_per_gb": min(cpu[("sink", op)]),
+                         "client_cpu_s_per_gb": {t.name: min(t.client_cpu[(case.size, op)])
+                                                 for t in targets}})
     return rows
 
 

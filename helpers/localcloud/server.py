@@ -133,3 +133,5 @@ class LocalCloudServer:
         for sock in (self._oss_sock, self._sts_sock):
             with contextlib.suppress(OSError):
                 sock.close()
+        if self.ctx.store is not None:
+            self.ctx.store.close()

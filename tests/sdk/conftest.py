@@ -157,7 +157,7 @@ def callback_app() -> Iterator[CallbackApp]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(app))
     server.daemon_threads = True
     app.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="callback-app", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="callback-app", daemon=True)
     thread.start()
     try:
         yield app

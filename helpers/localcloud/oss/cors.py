@@ -2,9 +2,12 @@
 
 A rule is a plain dict with keys `allowed_origins`, `allowed_methods`, `allowed_headers`, `expose_headers`
 (lists of str) and `max_age_seconds` (int or None); element names follow oss2 `xml_utils.to_put_bucket_cors`
-and alibabacloud_oss_v2 `models.bucket_cors.CORSRule`. Matching follows the OSS PutBucketCors page
-("CORS rule matching"): the first rule whose AllowedOrigin, AllowedMethod and every
-Access-Control-Request-Headers entry match wins.
+and alibabacloud_oss_v2 `models.bucket_cors.CORSRule`. The configuration-level ResponseVary flag travels
+with the stored rules: `parse_cors_xml` copies it into every rule as `response_vary` (only when the body
+set it), and the readers below take it from there unless told otherwise.
+
+Matching follows the OSS PutBucketCors page ("CORS rule matching"): the first rule whose AllowedOrigin,
+AllowedMethod and every Access-Control-Request-Headers entry match wins.
 
 This module imports nothing from Starlette; XML goes through `helpers.localcloud.xml`.
 """
@@ -63,8 +66,17 @@ def parse_cors_config(body: bytes) -> CorsConfig:
 
 
 def parse_cors_xml(body: bytes) -> tuple[Rule, ...]:
-    """The rules of a PutBucketCors body (see `parse_cors_config` for ResponseVary)."""
-    return parse_cors_config(body).rules
+    """The rules of a PutBucketCors body as the store keeps them: ResponseVary, when given, is stored in
+    each rule as `response_vary` (the store holds only a tuple of rules per bucket)."""
+    config = parse_cors_config(body)
+    if config.response_vary is None:
+        return config.rules
+    return tuple({**rule, "response_vary": config.response_vary} for rule in config.rules)
+
+
+def stored_response_vary(rules: Sequence[Mapping[str, Any]]) -> bool | None:
+    """The ResponseVary flag kept with stored rules (None when the configuration did not set it)."""
+    return rules[0].get("response_vary") if rules else None
 
 
 def _parse_rule(el: Any) -> Rule:
@@ -100,7 +112,10 @@ def _parse_rule(el: Any) -> Rule:
 
 
 def cors_xml(rules: Sequence[Mapping[str, Any]], *, response_vary: bool | None = None) -> bytes:
-    """The GetBucketCors body. The caller raises NoSuchCORSConfiguration when there are no rules."""
+    """The GetBucketCors body. The caller raises NoSuchCORSConfiguration when there are no rules.
+    `response_vary=None` takes the flag stored with the rules."""
+    if response_vary is None:
+        response_vary = stored_response_vary(rules)
     children: list[tuple[str, xml.Value]] = []
     for rule in rules:
         items: list[tuple[str, xml.Value]] = []
@@ -154,19 +169,24 @@ def _common_headers(rule: Mapping[str, Any], origin: str, vary: bool) -> dict[st
 
 
 def preflight(rules: Sequence[Mapping[str, Any]], *, origin: str | None, method: str | None,
-              request_headers: str | None, vary: bool = False) -> dict[str, str]:
+              request_headers: str | None, vary: bool | None = None) -> dict[str, str]:
     """Headers for an OPTIONS preflight; 403 AccessForbidden when no rule matches or CORS is off.
 
     OSS documents 403 for both "not allowed" and "CORS not enabled" [doc: Options]. Origin and
     Access-Control-Request-Method are required headers there; a preflight without them can match no
-    rule, so it gets the same 403 (the real status for that case is unverified).
+    rule, so it gets the same 403 (the real status for that case is unverified). `vary=None` takes the
+    stored ResponseVary; when true, `Vary: Origin` is sent whether or not the request is allowed
+    [doc: PutBucketCors, ResponseVary].
     """
+    if vary is None:
+        vary = bool(stored_response_vary(rules))
+    refused = {"Vary": "Origin"} if vary else None
     if not rules or not origin or not method:
-        raise AccessForbidden()
+        raise AccessForbidden(headers=refused)
     wanted = _split_headers(request_headers)
     rule = _match(rules, origin, method, wanted)
     if rule is None:
-        raise AccessForbidden()
+        raise AccessForbidden(headers=refused)
     headers = _common_headers(rule, origin, vary)
     if wanted:
         headers["Access-Control-Allow-Headers"] = ", ".join(wanted)
@@ -174,8 +194,12 @@ def preflight(rules: Sequence[Mapping[str, Any]], *, origin: str | None, method:
 
 
 def actual_request_headers(rules: Sequence[Mapping[str, Any]], *, origin: str | None, method: str,
-                           vary: bool = False) -> dict[str, str]:
-    """CORS headers for a normal response to a request carrying Origin; {} when nothing matches."""
+                           vary: bool | None = None) -> dict[str, str]:
+    """CORS headers for a normal response: the matching rule's headers when the request carries an
+    allowed Origin, plus `Vary: Origin` on every response when ResponseVary is true (`vary=None` takes
+    the stored flag); {} otherwise."""
+    if vary is None:
+        vary = bool(stored_response_vary(rules))
     if not rules or not origin:
         return {"Vary": "Origin"} if vary else {}
     rule = _match(rules, origin, method.upper(), ())

@@ -66,7 +66,27 @@ def test_parse_cors_xml_v2_model_body_parses() -> None:
                                       max_age_seconds=5)],
         response_vary=True)
     body = serde.serialize_xml(config)
-    assert parse_cors_xml(body) == (_rule(["http://x.example"], ["HEAD"], max_age=5),)
+    # ResponseVary is kept with the stored rules, and GetBucketCors gives it back.
+    stored = parse_cors_xml(body)
+    assert stored == ({**_rule(["http://x.example"], ["HEAD"], max_age=5), "response_vary": True},)
+    out = v2models.CORSConfiguration()
+    serde.deserialize_xml(cors_xml(stored), out, expect_tag="CORSConfiguration")
+    assert out.response_vary is True
+
+
+def test_stored_response_vary_sends_vary_origin_on_every_answer() -> None:
+    rule = CorsRule(allowed_origins=["https://app.example"], allowed_methods=["GET"])
+    stored = parse_cors_xml(_oss2_body(rule, response_vary=True))
+    allowed = preflight(stored, origin="https://app.example", method="GET", request_headers=None)
+    assert allowed["Vary"] == "Origin"
+    with pytest.raises(AccessForbidden) as exc:
+        preflight(stored, origin="https://evil.example", method="GET", request_headers=None)
+    assert exc.value.headers == {"Vary": "Origin"}
+    assert actual_request_headers(stored, origin="https://app.example", method="GET")["Vary"] == "Origin"
+    assert actual_request_headers(stored, origin=None, method="GET") == {"Vary": "Origin"}
+    unset = parse_cors_xml(_oss2_body(CorsRule(allowed_origins=["*"], allowed_methods=["GET"])))
+    assert "Vary" not in preflight(unset, origin="https://a.example", method="GET", request_headers=None)
+    assert actual_request_headers(unset, origin=None, method="GET") == {}
 
 
 def test_cors_xml_read_by_v2_parser_round_trips() -> None:

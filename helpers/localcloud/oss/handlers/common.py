@@ -77,8 +77,21 @@ def object_headers(meta) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return h
 
 
+MAX_USER_META_BYTES = 8 * 1024
+EC_USER_META_TOO_LARGE = "0011-00000002"
+
+
 def user_meta_from(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {k[len("x-oss-meta-"):]: v for k, v in headers.items() if k.startswith("x-oss-meta-")}
+    """`x-oss-meta-*` headers; names and values together may not exceed 8 KB [doc: EC 0011-00000002]."""
+    meta = {k[len("x-oss-meta-"):]: v for k, v in headers.items() if k.startswith("x-oss-meta-")}
+    # Header text is latin-1 decoded from the wire, so len() counts bytes.
+    total = sum(len("x-oss-meta-") + len(k) + len(v) for k, v in meta.items())
+    if total > MAX_USER_META_BYTES:
+        # [unverified] code and wording; the EC and the 8 KB limit are from the OSS docs.
+        raise InvalidArgument("Your metadata headers exceed the maximum allowed metadata size.",
+                              ec=EC_USER_META_TOO_LARGE, ArgumentName="x-oss-meta-*",
+                              ArgumentValue=str(total))
+    return meta
 
 
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "expires", "content-language")

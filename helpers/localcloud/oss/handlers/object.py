@@ -39,7 +39,7 @@ from helpers.localcloud.oss.handlers.upload import (
 )
 from helpers.localcloud.store import ObjectTemplate
 
-READ_CHUNK = 256 * 1024
+READ_CHUNK = 1024 * 1024
 _OVERRIDES = {"response-content-type": "content-type", "response-content-language": "content-language",
               "response-expires": "expires", "response-cache-control": "cache-control",
               "response-content-disposition": "content-disposition",
@@ -72,11 +72,12 @@ async def put_object(c: Call) -> Response:
     check_key(c.req.key)
     _require_length(c)
     spec = parse_callback_or_none(*callback_params(c))
+    template = write_template(c)   # header errors are answered before the body is read
     store = c.ctx.store
     await in_thread(store.get_bucket, c.req.bucket)
     pending = await in_thread(store.begin_write, c.req.bucket)
     await stream_into(pending, c.body.chunks(), sha256_hex=payload_sha256(c))
-    meta = await in_thread(store.commit_object, pending, key=c.req.key, **write_template(c),
+    meta = await in_thread(store.commit_object, pending, key=c.req.key, **template,
                            expected_md5_b64=c.req.headers.get("content-md5"),
                            forbid_overwrite=c.req.headers.get("x-oss-forbid-overwrite", "").lower() == "true")
     return await finish_upload(c, meta, spec, operation="PutObject", headers=upload_headers(meta),
@@ -92,12 +93,12 @@ async def append_object(c: Call) -> Response:
     except ValueError as exc:
         raise InvalidArgument("position is not valid.", ArgumentName="position",
                               ArgumentValue=(position_text or "")[:64]) from exc
+    template = ObjectTemplate(**write_template(c))
     store = c.ctx.store
     await in_thread(store.get_bucket, c.req.bucket)
     pending = await in_thread(store.begin_write, c.req.bucket)
     await stream_into(pending, c.body.chunks())
-    meta = await in_thread(store.append, c.req.bucket, c.req.key, position, pending,
-                           template=ObjectTemplate(**write_template(c)))
+    meta = await in_thread(store.append, c.req.bucket, c.req.key, position, pending, template=template)
     headers = {"etag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64),
                "x-oss-next-append-position": str(meta.size)}
     return Response(b"", status_code=200, headers=headers)

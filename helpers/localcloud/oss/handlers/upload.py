@@ -3,6 +3,7 @@ upload callback where one was asked for (PutObject, PostObject, CompleteMultipar
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Mapping
 
@@ -21,18 +22,24 @@ from helpers.localcloud.oss.callback import (
 from helpers.localcloud.xml import build, render_error
 
 # Bytes handed to the store per thread hop: large enough that the hop costs nothing,
-# small enough that memory stays flat whatever the object size.
+# small enough that memory stays flat whatever the object size (at most two batches in flight).
 WRITE_BATCH = 1024 * 1024
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 
 
 async def stream_into(pending, chunks: AsyncIterator[bytes], *,  # type: ignore[no-untyped-def]
                       max_size: int = MAX_OBJECT_SIZE, sha256_hex: str | None = None) -> None:
-    """Feed `chunks` to a store PendingWrite; abort it (nothing visible) on any failure."""
+    """Feed `chunks` to a store PendingWrite; abort it (nothing visible) on any failure.
+
+    Batch N is written (and hashed) on a worker thread while batch N+1 is received: without the
+    overlap, uvicorn stops reading the socket during every write and the client stalls.
+    Writes stay in order: a batch starts only once the previous one is done.
+    """
     hasher = hashlib.sha256() if sha256_hex else None
     buf: list[bytes] = []
     buffered = 0
     size = 0
+    writing: asyncio.Task[None] | None = None
     try:
         async for chunk in chunks:
             size += len(chunk)
@@ -43,14 +50,21 @@ async def stream_into(pending, chunks: AsyncIterator[bytes], *,  # type: ignore[
             buf.append(chunk)
             buffered += len(chunk)
             if buffered >= WRITE_BATCH:
-                await run_in_threadpool(pending.write, b"".join(buf))
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(run_in_threadpool(pending.write, b"".join(buf)))
                 buf, buffered = [], 0
+        if writing is not None:
+            await writing
         if buf:
             await run_in_threadpool(pending.write, b"".join(buf))
         if hasher is not None and hasher.hexdigest() != (sha256_hex or "").lower():
             raise InvalidArgument("The provided 'x-oss-content-sha256' header does not match what was "
                                   "computed.", ArgumentName="x-oss-content-sha256")
     except BaseException:
+        if writing is not None and not writing.done():
+            # abort() closes the file: let the write in flight finish first (its outcome no longer matters).
+            await asyncio.wait([writing])
         await run_in_threadpool(pending.abort)
         raise
 

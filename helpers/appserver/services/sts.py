@@ -1,0 +1,199 @@
+"""STS for app users: AssumeRole through the official SDK with a per-user session policy, and a
+per-(user, scope) cache.
+
+The session policy written here (together with `services.signing.full_key`) is the only home of
+the prefix rule: a user's temporary credentials reach `users/<username>/*` and nothing else, with
+the fewest actions the scope needs:
+
+    upload   oss:PutObject (Put, Post, Initiate/UploadPart/Complete multipart),
+             oss:AbortMultipartUpload, oss:ListParts
+    download oss:GetObject (Get, Head)
+
+Time: the remaining lifetime of credentials is `Expiration` minus the STS server's time of issue
+(its `Date` header; without one, `Expiration - DurationSeconds`, since STS grants exactly the
+requested duration), added to our own clock at receipt. So a skewed clock (or the local cloud's
+moved clock) never makes us cache expired credentials or refresh valid ones. `server_now()`
+estimates the STS server's current time for expiry stamps we hand out.
+
+AssumeRole uses alibabacloud-sts20150401 (tea), whose response carries the HTTP headers. The
+app server's RAM key stays here; errors carry only the STS error code. Imports no FastAPI.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import re
+import threading
+import time
+from calendar import timegm
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+from helpers.appserver.errors import UpstreamError
+from helpers.appserver.services.users import User
+from helpers.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Scope = Literal["upload", "download"]
+SCOPE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "upload": ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"),
+    "download": ("oss:GetObject",),
+}
+_SESSION_NAME_BAD = re.compile(r"[^A-Za-z0-9.@_-]")
+
+
+def user_prefix(username: str) -> str:
+    """`users/<username>/`: the only folder an app user's credentials and URLs can reach."""
+    return f"users/{username}/"
+
+
+def session_policy(*, bucket: str, username: str, scope: Scope) -> dict[str, Any]:
+    """The RAM session policy of one (user, scope); intersected with the role's policy by STS."""
+    return {"Version": "1", "Statement": [{
+        "Effect": "Allow",
+        "Action": list(SCOPE_ACTIONS[scope]),
+        "Resource": [f"acs:oss:*:*:{bucket}/{user_prefix(username)}*"],
+    }]}
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """What one AssumeRole returned; `server_time` is the STS server's clock at issue (epoch s)."""
+
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str = field(repr=False)
+    expiration: str
+    server_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class TempCredentials:
+    """Cached STS credentials. `local_expires_at` is on the broker's own clock."""
+
+    username: str
+    scope: Scope
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str = field(repr=False)
+    expiration: str
+    local_expires_at: float
+
+
+class AssumeRole(Protocol):
+    def __call__(self, *, session_name: str, policy: str, duration: int) -> Issued: ...
+
+
+def _parse_expiration(value: str) -> float:
+    return float(timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
+
+
+class SdkAssumeRole:
+    """AssumeRole with the app server's RAM key through alibabacloud-sts20150401.
+
+    `settings.sts_endpoint` may carry a scheme (`http://127.0.0.1:PORT` for the local cloud,
+    `https://sts.cn-hangzhou.aliyuncs.com` on Alibaba Cloud); the tea SDK wants `endpoint` without
+    it plus `protocol` (reference §10.6).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        endpoint = settings.sts_endpoint or f"https://sts.{settings.region}.aliyuncs.com"
+        parts = urlsplit(endpoint if "://" in endpoint else "https://" + endpoint)
+        self._settings = settings
+        self._endpoint = parts.netloc
+        self._protocol = parts.scheme
+
+    def __call__(self, *, session_name: str, policy: str, duration: int) -> Issued:
+        from alibabacloud_sts20150401 import models as sts_models
+        from alibabacloud_sts20150401.client import Client
+        from alibabacloud_tea_openapi import models as api_models
+        from Tea.exceptions import TeaException
+
+        s = self._settings
+        config = api_models.Config(access_key_id=s.access_key_id,
+                                   access_key_secret=s.access_key_secret.get_secret_value(),
+                                   endpoint=self._endpoint, protocol=self._protocol, region_id=s.region,
+                                   connect_timeout=5000, read_timeout=10000)
+        request = sts_models.AssumeRoleRequest(role_arn=s.role_arn, role_session_name=session_name,
+                                               policy=policy, duration_seconds=duration)
+        try:
+            response = Client(config).assume_role(request)
+        except TeaException as exc:
+            code = getattr(exc, "code", None) or type(exc).__name__
+            logger.warning("AssumeRole refused: %s (request id %s)", code,
+                           (getattr(exc, "data", None) or {}).get("RequestId", "?"))
+            raise UpstreamError(f"STS AssumeRole failed: {code}") from None
+        except Exception as exc:  # the tea transport raises plain requests/urllib3 errors
+            logger.warning("AssumeRole unreachable: %s", type(exc).__name__)
+            raise UpstreamError("STS is unreachable") from None
+        c = response.body.credentials
+        expiration = str(c.expiration)
+        server_time = _parse_expiration(expiration) - duration
+        date = {k.lower(): v for k, v in (response.headers or {}).items()}.get("date")
+        if date:
+            try:
+                server_time = email.utils.parsedate_to_datetime(date).timestamp()
+            except (TypeError, ValueError):
+                logger.info("STS Date header unreadable; using Expiration - DurationSeconds")
+        return Issued(c.access_key_id, c.access_key_secret, c.security_token, expiration, server_time)
+
+
+class StsBroker:
+    """Issues and caches STS credentials per (user, scope), refreshing `refresh_margin` s before expiry.
+
+    One lock per key (created under a guard lock), re-checked after acquiring, so concurrent callers
+    of one key share one AssumeRole while other keys proceed. `now` is our clock (injectable).
+    """
+
+    def __init__(self, settings: Settings, *, now: Callable[[], float] = time.time,
+                 assume_role: AssumeRole | None = None) -> None:
+        self._settings = settings
+        self._now = now
+        self._assume = assume_role or SdkAssumeRole(settings)
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._cache: dict[tuple[str, str], TempCredentials] = {}
+        self._skew = 0.0
+        self.assume_role_calls = 0
+
+    def now(self) -> float:
+        return self._now()
+
+    def server_now(self) -> float:
+        """Our clock plus the skew seen at the last AssumeRole: the STS/OSS servers' notion of now."""
+        return self._now() + self._skew
+
+    def remaining(self, creds: TempCredentials) -> float:
+        return creds.local_expires_at - self._now()
+
+    def get(self, user: User, scope: Scope) -> TempCredentials:
+        key = (user.username, scope)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._cache.get(key)
+            if cached is not None and self.remaining(cached) > self._settings.sts_refresh_margin_seconds:
+                return cached
+            fresh = self._mint(user, scope)
+            self._cache[key] = fresh
+            return fresh
+
+    def _mint(self, user: User, scope: Scope) -> TempCredentials:
+        s = self._settings
+        policy = json.dumps(session_policy(bucket=s.bucket, username=user.username, scope=scope),
+                            separators=(",", ":"))
+        session_name = _SESSION_NAME_BAD.sub("-", f"{user.username}-{scope}")[:64]
+        received = self._now()
+        issued = self._assume(session_name=session_name, policy=policy, duration=s.sts_duration_seconds)
+        self.assume_role_calls += 1
+        lifetime = _parse_expiration(issued.expiration) - issued.server_time
+        self._skew = issued.server_time - received
+        logger.info("issued STS credentials %s for %s/%s, %ds", issued.access_key_id, user.username, scope,
+                    int(lifetime))
+        return TempCredentials(user.username, scope, issued.access_key_id, issued.access_key_secret,
+                               issued.security_token, issued.expiration, received + lifetime)

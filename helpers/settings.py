@@ -1,0 +1,133 @@
+"""The one settings object of the workbook: target, endpoints, region, bucket, role, keys, app server.
+
+Every value comes from a `WORKBOOK_*` environment variable (or a keyword argument), e.g.
+
+    WORKBOOK_TARGET=aliyun                     local (default) | aliyun
+    WORKBOOK_OSS_ENDPOINT=https://oss-cn-hangzhou.aliyuncs.com
+    WORKBOOK_STS_ENDPOINT=https://sts.cn-hangzhou.aliyuncs.com
+    WORKBOOK_REGION=cn-hangzhou
+    WORKBOOK_BUCKET=my-bucket
+    WORKBOOK_ROLE_ARN=acs:ram::<account>:role/<name>
+    WORKBOOK_ACCESS_KEY_ID=LTAI...             the app server's RAM user key (only sts:AssumeRole)
+    WORKBOOK_ACCESS_KEY_SECRET=...
+    WORKBOOK_APPSERVER_PUBLIC_URL=https://app.example.com   what OSS calls back (must be reachable by OSS)
+    WORKBOOK_APP_USERS='{"alice": "pw1", "bob": "pw2"}'       demo app users (JSON)
+    WORKBOOK_SESSION_SECRET=...                 HMAC key of bearer sessions (random per process if unset)
+    WORKBOOK_CREDENTIALS_FILE=.workbook/credentials.json    local target: read keys, role, users from it
+
+Secrets are `SecretStr` and unwrapped with `.get_secret_value()` only where used; never log a
+Settings object (pydantic-settings #256 echoes inputs inside a ValidationError). No settings are
+built at import time: library code receives `settings` as a parameter; `get_settings()` (cached)
+is for notebooks only. Imports nothing from `helpers.localcloud`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Real OSS signs callbacks with the key at this host (http and https); reference §7.3.
+REAL_OSS_KEY_URL_PREFIXES = ("http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/")
+# Served by the local cloud on its OSS port (design.md, "Callback").
+LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+
+
+class Settings(BaseSettings):
+    """Everything the app server, the client helpers and the notebooks need to know about a target."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKBOOK_", extra="ignore", frozen=True,
+                                      hide_input_in_errors=True)
+
+    target: Literal["local", "aliyun"] = "local"
+    oss_endpoint: str = ""
+    sts_endpoint: str = ""
+    region: str = "cn-hangzhou"
+    bucket: str = "workbook"
+    role_arn: str = ""
+    access_key_id: str = ""
+    access_key_secret: SecretStr = SecretStr("")
+    appserver_public_url: str = ""
+    sts_duration_seconds: int = Field(900, ge=900, le=43200)
+    sts_refresh_margin_seconds: int = Field(300, ge=0)
+    signature_version: Literal["v4", "v1"] = "v4"
+    signed_url_default_expires: int = Field(300, ge=1)
+    max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1)
+    credentials_file: Path | None = None
+    app_users: dict[str, SecretStr] = Field(default_factory=dict)
+    db_path: Path = Path(".workbook/appserver.sqlite3")
+    session_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    session_ttl_seconds: int = Field(3600, ge=60)
+    callback_key_url_prefixes: tuple[str, ...] = REAL_OSS_KEY_URL_PREFIXES
+
+    @field_validator("oss_endpoint", "sts_endpoint", "appserver_public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.sts_refresh_margin_seconds >= self.sts_duration_seconds:
+            raise ValueError("sts_refresh_margin_seconds must be smaller than sts_duration_seconds")
+        for url in (self.oss_endpoint, self.sts_endpoint, self.appserver_public_url):
+            if url and urlsplit(url).scheme not in ("http", "https"):
+                raise ValueError("endpoints and the public URL must start with http:// or https://")
+        return self
+
+    # ------------------------------------------------------------------------------------ builders
+
+    @classmethod
+    def from_credentials_file(cls, path: str | Path, *, oss_endpoint: str, sts_endpoint: str,
+                              **overrides: Any) -> Settings:
+        """Local-target settings from the credentials file `python -m helpers.stack up` writes.
+
+        Takes the app server's RAM key, the role ARN and the demo app users from the file; the
+        endpoints and anything else come from the arguments (then the environment).
+        """
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        values: dict[str, Any] = {
+            "target": "local", "oss_endpoint": oss_endpoint, "sts_endpoint": sts_endpoint,
+            "role_arn": doc["role_arn"], "access_key_id": doc["appserver"]["access_key_id"],
+            "access_key_secret": SecretStr(doc["appserver"]["access_key_secret"]),
+            "app_users": {u["username"]: SecretStr(u["password"]) for u in doc.get("app_users", [])},
+            "credentials_file": Path(path),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    # ------------------------------------------------------------------------------------- derived
+
+    def allowed_key_urls(self) -> tuple[str, ...]:
+        """Callback public-key URL prefixes: the configured ones, plus the local cloud's own key URL
+        (an exact URL, no trailing slash) when the target is local."""
+        prefixes = tuple(self.callback_key_url_prefixes)
+        if self.target == "local" and self.oss_endpoint:
+            prefixes += (self.oss_endpoint + LOCAL_KEY_PATH,)
+        return prefixes
+
+    def callback_url(self) -> str:
+        """Where OSS posts upload callbacks: `<appserver_public_url>/api/callback` ('' if unknown)."""
+        return f"{self.appserver_public_url}/api/callback" if self.appserver_public_url else ""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; on the local target a credentials file fills in keys and users."""
+    base = Settings(**overrides)
+    if base.target == "local" and base.credentials_file and not base.access_key_id:
+        explicit = {k: v for k, v in overrides.items() if k not in ("oss_endpoint", "sts_endpoint")}
+        explicit.pop("credentials_file", None)
+        return Settings.from_credentials_file(base.credentials_file, oss_endpoint=base.oss_endpoint,
+                                              sts_endpoint=base.sts_endpoint, **explicit)
+    return base
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Cached settings for notebooks; library code takes `settings` as a parameter instead."""
+    return load_settings()
