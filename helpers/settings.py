@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REAL_OSS_KEY_URL_PREFIXES = ("http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/")
 # Served by the local cloud on its OSS port (design.md, "Callback").
 LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
 class Settings(BaseSettings):
@@ -70,6 +72,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
+
+    @field_validator("app_users")
+    @classmethod
+    def _usernames(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # A username becomes the folder `users/<username>/`, so it must be a safe path segment.
+        for name in value:
+            if not USERNAME_RE.match(name):
+                raise ValueError("app user names must be 1-32 of A-Z a-z 0-9 . _ - (starting alphanumeric)")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

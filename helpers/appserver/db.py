@@ -63,8 +63,8 @@ def insert_upload(conn: sqlite3.Connection, *, username: str, bucket: str, objec
     created = time.time() if created_at is None else created_at
     with conn:
         cur = conn.execute(
-            "INSERT INTO uploads (username, bucket, object_key, size, mime_type, etag, request_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO uploads (username, bucket, object_key, size, mime_type, etag, request_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (username, bucket, object_key, size, mime_type, etag, request_id, created))
     return Upload(int(cur.lastrowid or 0), username, bucket, object_key, size, mime_type, etag, request_id,
                   created)

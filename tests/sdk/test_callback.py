@@ -161,13 +161,16 @@ def test_callback_post_object_uses_callback_field_and_x_fields(
     key = f"cb/{unique('post')}"
     fields = post_form_v1(creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"], key,
                           [["content-length-range", 0, 1024]], callback=callback(app.url),
-                          **{"x:my_var": "form field"})
+                          success_action_status="201", **{"x:my_var": "form field"})
     resp = send_post_form(cloud, fields, b"posted with callback")
+    # The app's answer replaces the 201 PostResponse XML, status and type included.
     assert resp.status_code == 200, resp.text
     assert resp.content == APP_ANSWER
+    assert resp.headers["Content-Type"] == "application/json"
     assert resp.headers["x-oss-hash-crc64ecma"] == str(crc64(b"posted with callback"))
     cb = app.only()
     assert_genuine(cb, cloud)
+    assert cb.headers["x-oss-requester"] == creds["account_id"]
     form = cb.form()
     assert (form["operation"], form["object"], form["my_var"], form["mimeType"]) == (
         "PostObject", key, "form field", "text/plain")

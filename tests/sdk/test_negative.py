@@ -172,12 +172,20 @@ def test_signed_url_expired_access_denied(bucket: oss2.Bucket, key: str, clock: 
     assert (body["Code"], body["Message"]) == ("AccessDenied", "Request has expired.")
 
 
-def test_v4_signed_url_expires_too_long_refused(bucket: oss2.Bucket, key: str, version: str) -> None:
-    if version == "v1":
-        pytest.skip("V1 Expires is an absolute time with no upper bound")
-    url = bucket.sign_url("GET", key, 60)
+def test_v4_signed_url_expires_too_long_refused(cloud: LocalCloudServer, admin: tuple[str, str], key: str,
+                                               workbook_bucket: oss2.Bucket) -> None:
+    b = oss2.Bucket(make_auth(*admin, "v4"), cloud.oss_endpoint, BUCKET, region=REGION)
+    url = b.sign_url("GET", key, 60)
     resp = requests.get(with_query(url, **{"x-oss-expires": "604801"}), timeout=5)
     assert resp.status_code == 400 and xml_error(resp)["Code"] == "InvalidArgument"
+
+
+def test_v4_wrong_region_invalid_argument(cloud: LocalCloudServer, admin: tuple[str, str], key: str,
+                                          workbook_bucket: oss2.Bucket) -> None:
+    b = oss2.Bucket(make_auth(*admin, "v4"), cloud.oss_endpoint, BUCKET, region="cn-beijing")
+    err = server_error(lambda: b.put_object(key, b"x"))
+    assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0002-00000226")
+    assert err.message == "Invalid signing region in Authorization header."
 
 
 # ---- STS tokens --------------------------------------------------------------------------------------
@@ -225,28 +233,27 @@ def test_sts_bogus_token_invalid_security_token(cloud: LocalCloudServer, creds: 
 
 # ---- time --------------------------------------------------------------------------------------------
 
-def test_v1_skewed_x_oss_date_request_time_too_skewed(bucket: oss2.Bucket, key: str, version: str) -> None:
-    if version == "v4":
-        pytest.skip("V4 covered by test_v4_skewed_clock_request_time_too_skewed")
+def test_v1_skewed_x_oss_date_request_time_too_skewed(cloud: LocalCloudServer, admin: tuple[str, str],
+                                                       key: str, workbook_bucket: oss2.Bucket) -> None:
+    b = oss2.Bucket(make_auth(*admin, "v1"), cloud.oss_endpoint, BUCKET)
     skewed = oss2.utils.http_date(int(time.time()) - 3600)
-    err = server_error(lambda: bucket.put_object(key, b"x", headers={"x-oss-date": skewed}))
+    err = server_error(lambda: b.put_object(key, b"x", headers={"x-oss-date": skewed}))
     assert (err.status, err.code, err.ec) == (403, "RequestTimeTooSkewed", "0002-00000504")
     assert err.message == "The difference between the request time and the current time is too large."
     assert err.details["MaxAllowedSkewMilliseconds"] == "900000"
 
 
-def test_v4_skewed_clock_request_time_too_skewed(bucket: oss2.Bucket, key: str, version: str,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    if version == "v1":
-        pytest.skip("V1 covered by test_v1_skewed_x_oss_date_request_time_too_skewed")
-
+def test_v4_skewed_clock_request_time_too_skewed(cloud: LocalCloudServer, admin: tuple[str, str], key: str,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 workbook_bucket: oss2.Bucket) -> None:
     class Skewed(datetime):
         @classmethod
         def utcnow(cls) -> datetime:   # type: ignore[override]
             return datetime.utcnow() + timedelta(minutes=16)
 
-    monkeypatch.setattr(oss2.auth, "datetime", Skewed)
-    err = server_error(lambda: bucket.put_object(key, b"x"))
+    monkeypatch.setattr(oss2.auth, "datetime", Skewed)   # oss2 V4 takes x-oss-date from datetime.utcnow()
+    b = oss2.Bucket(make_auth(*admin, "v4"), cloud.oss_endpoint, BUCKET, region=REGION)
+    err = server_error(lambda: b.put_object(key, b"x"))
     assert (err.status, err.code) == (403, "RequestTimeTooSkewed")
 
 
@@ -453,3 +460,59 @@ def test_options_preflight_needs_no_signature(cloud: LocalCloudServer) -> None:
                             headers={"Origin": "http://example.com", "Access-Control-Request-Method": "PUT"})
     assert resp.status_code == 403
     assert xml_error(resp)["Code"] == "AccessForbidden"
+
+
+# ---- the v2 SDK sees the same errors ---------------------------------------------------------------------
+
+def v2_client(cloud: LocalCloudServer, ak: str, secret: str, version: str, token: str | None = None,
+              region: str = REGION) -> Any:
+    import alibabacloud_oss_v2 as oss
+
+    cfg = oss.config.load_default()
+    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(ak, secret, token)
+    cfg.region, cfg.endpoint, cfg.signature_version = region, cloud.oss_endpoint, version
+    cfg.retry_max_attempts = 1
+    return oss.Client(cfg)
+
+
+def v2_error(fn: Callable[[], Any]) -> Any:
+    import alibabacloud_oss_v2 as oss
+
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        fn()
+    err = info.value.unwrap()
+    assert isinstance(err, oss.exceptions.ServiceError), repr(err)
+    return err
+
+
+def test_v2_wrong_secret_signature_does_not_match(cloud: LocalCloudServer, admin: tuple[str, str],
+                                                  version: str, key: str, workbook_bucket: oss2.Bucket) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    client = v2_client(cloud, admin[0], "wrong", version)
+    err = v2_error(lambda: client.put_object(oss.PutObjectRequest(bucket=BUCKET, key=key, body=b"x")))
+    assert (err.status_code, err.code, err.message) == (403, "SignatureDoesNotMatch", MISMATCH)
+    head = v2_error(lambda: client.head_object(oss.HeadObjectRequest(bucket=BUCKET, key=key)))
+    assert (head.status_code, head.code) == (403, "SignatureDoesNotMatch")
+
+
+def test_v2_expired_sts_token_security_token_expired(cloud: LocalCloudServer, creds: dict[str, Any],
+                                                     version: str, key: str, clock: Any,
+                                                     workbook_bucket: oss2.Bucket) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    c = assume(cloud, creds, duration=900)
+    client = v2_client(cloud, c["AccessKeyId"], c["AccessKeySecret"], version, c["SecurityToken"])
+    client.put_object(oss.PutObjectRequest(bucket=BUCKET, key=key, body=b"x"))
+    clock.advance(901)
+    err = v2_error(lambda: client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key)))
+    assert (err.status_code, err.code, err.ec) == (403, "SecurityTokenExpired", "0002-00000007")
+
+
+def test_v2_v4_wrong_region_invalid_argument(cloud: LocalCloudServer, admin: tuple[str, str], key: str,
+                                             workbook_bucket: oss2.Bucket) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    client = v2_client(cloud, *admin, "v4", region="beijing")
+    err = v2_error(lambda: client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key)))
+    assert (err.status_code, err.code, err.ec) == (400, "InvalidArgument", "0002-00000226")

@@ -428,3 +428,126 @@ def test_access_denied_for_anonymous_list(cloud: LocalCloudServer, bucket: oss2.
     with pytest.raises(AccessDenied) as info:
         anon.list_objects()
     assert info.value.message == "You have no right to access this object because of bucket acl."
+
+
+# ---- edge cases ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["dir/", "a//b", "trailing space ", "~!@#$^*()_-=[]{};',.", "é/ü/ß"])
+def test_object_unusual_key_listed_verbatim(bucket: oss2.Bucket, prefix: str, name: str) -> None:
+    key = prefix + name
+    bucket.put_object(key, b"")
+    assert [o.key for o in oss2.ObjectIteratorV2(bucket, prefix=prefix)] == [key]
+    assert bucket.get_object(key).read() == b""
+
+
+def test_listing_prefix_with_space_plus_and_chinese(bucket: oss2.Bucket, prefix: str, tree: list[str]) -> None:
+    assert [o.key for o in oss2.ObjectIterator(bucket, prefix=prefix + "a b/", max_keys=1)] == tree[:2]
+    assert [o.key for o in oss2.ObjectIteratorV2(bucket, prefix=prefix + "a+")] == [prefix + "a+b"]
+    assert [o.key for o in oss2.ObjectIteratorV2(bucket, prefix=prefix + "中文/", max_keys=1)] == [
+        prefix + "中文/x", prefix + "中文/y"]
+
+
+def test_put_object_leading_slash_invalid_object_name(bucket: oss2.Bucket, prefix: str) -> None:
+    with pytest.raises(oss2.exceptions.InvalidObjectName) as info:
+        bucket.put_object("/" + prefix + "x", b"x")
+    assert (info.value.status, info.value.code) == (400, "InvalidObjectName")
+
+
+def test_put_object_chunked_generator_body(bucket: oss2.Bucket, prefix: str) -> None:
+    key = prefix + "chunked.bin"
+    result = bucket.put_object(key, iter([b"chunk-1;", b"chunk-2;", b"end"]))
+    assert result.status == 200 and result.crc is not None   # oss2 has already compared it with its own
+    assert bucket.get_object(key).read() == b"chunk-1;chunk-2;end"
+
+
+def test_put_object_forbid_overwrite_file_already_exists(bucket: oss2.Bucket, prefix: str) -> None:
+    key = prefix + "once"
+    bucket.put_object(key, b"first", headers={"x-oss-forbid-overwrite": "true"})
+    with pytest.raises(oss2.exceptions.ServerError) as info:
+        bucket.put_object(key, b"second", headers={"x-oss-forbid-overwrite": "true"})
+    assert (info.value.status, info.value.code) == (409, "FileAlreadyExists")
+    assert bucket.get_object(key).read() == b"first"
+
+
+def test_head_object_if_none_match_not_modified(bucket: oss2.Bucket, prefix: str) -> None:
+    etag = bucket.put_object(prefix + "h", b"abc").etag
+    with pytest.raises(NotModified):
+        bucket.head_object(prefix + "h", headers={"If-None-Match": f'"{etag}"'})
+
+
+def test_get_object_response_header_overrides(bucket: oss2.Bucket, prefix: str) -> None:
+    key = prefix + "dl.bin"
+    bucket.put_object(key, b"file")
+    params = {"response-content-type": "text/x-over", "response-content-disposition": "attachment; filename=a.txt"}
+    got = bucket.get_object(key, params=params)
+    assert got.content_type == "text/x-over"
+    assert got.headers["Content-Disposition"] == "attachment; filename=a.txt"
+    url = bucket.sign_url("GET", key, 60, params=params)
+    resp = requests.get(url, timeout=5)
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "text/x-over"
+
+
+def test_copy_object_source_if_match_mismatch_precondition_failed(bucket: oss2.Bucket, prefix: str) -> None:
+    bucket.put_object(prefix + "s", b"src")
+    with pytest.raises(PreconditionFailed):
+        bucket.copy_object(bucket.bucket_name, prefix + "s", prefix + "d",
+                           headers={"x-oss-copy-source-if-match": '"0000"'})
+    assert not bucket.object_exists(prefix + "d")
+
+
+def test_copy_object_missing_source_no_such_key(bucket: oss2.Bucket, prefix: str) -> None:
+    with pytest.raises(NoSuchKey):
+        bucket.copy_object(bucket.bucket_name, prefix + "nothing", prefix + "d")
+
+
+def test_multipart_wrong_etag_invalid_part_and_order(bucket: oss2.Bucket, prefix: str) -> None:
+    key = prefix + "bad-complete"
+    upload_id = bucket.init_multipart_upload(key).upload_id
+    e1 = bucket.upload_part(key, upload_id, 1, _data(100 * 1024)).etag
+    e2 = bucket.upload_part(key, upload_id, 2, b"tail").etag
+    with pytest.raises(oss2.exceptions.ServerError) as info:
+        bucket.complete_multipart_upload(key, upload_id, [oss2.models.PartInfo(1, "0" * 32),
+                                                          oss2.models.PartInfo(2, e2)])
+    assert (info.value.status, info.value.code) == (400, "InvalidPart")
+    # oss2 sorts the parts itself, so the out-of-order body goes through its own sign-and-send path.
+    body = (f"<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>\"{e2}\"</ETag></Part>"
+            f"<Part><PartNumber>1</PartNumber><ETag>\"{e1}\"</ETag></Part></CompleteMultipartUpload>")
+    with pytest.raises(oss2.exceptions.ServerError) as info:
+        bucket._do("POST", bucket.bucket_name, key, data=body.encode(), params={"uploadId": upload_id})
+    assert (info.value.status, info.value.code) == (400, "InvalidPartOrder")
+    done = bucket.complete_multipart_upload(key, upload_id, [oss2.models.PartInfo(1, e1),
+                                                             oss2.models.PartInfo(2, e2)])
+    assert done.status == 200
+
+
+def test_multipart_upload_id_of_other_key_no_such_upload(bucket: oss2.Bucket, prefix: str) -> None:
+    upload_id = bucket.init_multipart_upload(prefix + "one").upload_id
+    with pytest.raises(NoSuchUpload):
+        bucket.upload_part(prefix + "two", upload_id, 1, b"x")
+    bucket.abort_multipart_upload(prefix + "one", upload_id)
+
+
+def test_multipart_complete_all_header_uses_uploaded_parts(bucket: oss2.Bucket, prefix: str) -> None:
+    key = prefix + "all"
+    upload_id = bucket.init_multipart_upload(key).upload_id
+    bucket.upload_part(key, upload_id, 1, _data(100 * 1024))
+    bucket.upload_part(key, upload_id, 2, b"end")
+    bucket.complete_multipart_upload(key, upload_id, None, headers={"x-oss-complete-all": "yes"})
+    assert bucket.get_object(key).read() == _data(100 * 1024) + b"end"
+
+
+def test_public_read_bucket_anonymous_list_and_get(cloud: LocalCloudServer, auth: oss2.Auth,
+                                                   unique: Callable[[str], str]) -> None:
+    name = unique("pub")
+    b = oss2.Bucket(auth, cloud.oss_endpoint, name, region=REGION)
+    b.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ)
+    b.put_object("k y", b"open")
+    anon = oss2.Bucket(oss2.AnonymousAuth(), cloud.oss_endpoint, name)
+    assert [o.key for o in oss2.ObjectIterator(anon)] == ["k y"]
+    assert anon.get_object("k y").read() == b"open"
+    with pytest.raises(AccessDenied):
+        anon.put_object("new", b"x")
+    b.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    assert anon.put_object("new", b"x").status == 200
+    with pytest.raises(AccessDenied):
+        anon.get_bucket_acl()

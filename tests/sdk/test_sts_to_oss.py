@@ -222,3 +222,57 @@ def other_bucket(cloud: LocalCloudServer, admin_auth: oss2.Auth) -> str:
     b.create_bucket()
     b.put_object("seed", b"admin data")
     return name
+
+
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_oss2_sts_signed_url_carries_token(cloud: LocalCloudServer, alice_creds: StsCreds, version: str,
+                                           unique: Callable[[str], str], workbook_bucket: oss2.Bucket) -> None:
+    import requests
+
+    auth = oss2.StsAuth(alice_creds.access_key_id, alice_creds.access_key_secret, alice_creds.security_token,
+                        auth_version=version)
+    b = oss2.Bucket(auth, cloud.oss_endpoint, "workbook", region=REGION)
+    key = f"users/alice/{unique('url')} +.txt"
+    put_url = b.sign_url("PUT", key, 60, headers={"Content-Type": "text/plain"})
+    assert ("security-token=" if version == "v1" else "x-oss-security-token=") in put_url
+    resp = requests.put(put_url, data=b"via url", headers={"Content-Type": "text/plain"}, timeout=5)
+    assert resp.status_code == 200, resp.text
+    assert requests.get(b.sign_url("GET", key, 60), timeout=5).content == b"via url"
+    outside = requests.get(b.sign_url("GET", "users/bob/x", 60), timeout=5)
+    assert outside.status_code == 403 and "<Code>AccessDenied</Code>" in outside.text
+    assert POLICY_DENIED in outside.text
+
+
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_ossv2_sts_presign_put_inside_prefix(cloud: LocalCloudServer, alice_creds: StsCreds, version: str,
+                                             unique: Callable[[str], str], workbook_bucket: oss2.Bucket) -> None:
+    import httpx
+
+    client = OssClient(f"ossv2-{version}", cloud.oss_endpoint, alice_creds).client
+    key = f"users/alice/{unique('pre')}.bin"
+    pre = client.presign(oss.PutObjectRequest(bucket="workbook", key=key))
+    resp = httpx.put(pre.url, content=b"presigned sts", headers=dict(pre.signed_headers or {}))
+    assert resp.status_code == 200, resp.text
+    got = client.presign(oss.GetObjectRequest(bucket="workbook", key=key))
+    assert httpx.get(got.url).content == b"presigned sts"
+
+
+def test_role_list_buckets_denied(cloud: LocalCloudServer, role_creds: StsCreds) -> None:
+    auth = oss2.StsAuth(role_creds.access_key_id, role_creds.access_key_secret, role_creds.security_token)
+    with pytest.raises(oss2.exceptions.AccessDenied) as info:
+        oss2.Service(auth, cloud.oss_endpoint).list_buckets()
+    assert info.value.message == POLICY_DENIED
+
+
+def test_batch_delete_with_key_outside_prefix_denied(cloud: LocalCloudServer, alice_creds: StsCreds,
+                                                     admin_auth: oss2.Auth, unique: Callable[[str], str]) -> None:
+    auth = oss2.StsAuth(alice_creds.access_key_id, alice_creds.access_key_secret, alice_creds.security_token)
+    b = oss2.Bucket(auth, cloud.oss_endpoint, "workbook")
+    admin = oss2.Bucket(admin_auth, cloud.oss_endpoint, "workbook")
+    mine, theirs = f"users/alice/{unique('m')}", f"users/bob/{unique('t')}"
+    admin.put_object(mine, b"1")
+    admin.put_object(theirs, b"2")
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        b.batch_delete_objects([mine, theirs])
+    assert admin.object_exists(mine) and admin.object_exists(theirs)
+    assert b.batch_delete_objects([mine]).deleted_keys == [mine]

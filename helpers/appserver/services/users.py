@@ -26,7 +26,6 @@ from helpers.appserver.errors import NotAuthenticated
 from helpers.settings import Settings
 
 TOKEN_PREFIX = "wb1"
-USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 _DUMMY = b"\x00" * 32
 
 

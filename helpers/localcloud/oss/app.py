@@ -124,7 +124,7 @@ class OssApp:
 
     def _cors_headers(self, req: OssRequest, response: Response) -> None:
         origin = req.headers.get("origin")
-        if not origin or not req.bucket or self.ctx.store is None:
+        if not req.bucket or self.ctx.store is None:   # no Origin still gets Vary (ResponseVary)
             return
         try:
             rules = self.ctx.store.get_bucket(req.bucket).cors_rules

@@ -3,6 +3,8 @@
 Order: parse the fields before `file` → check the signature → check the policy conditions →
 authorise the key → stream the file into the store (stopping early past content-length-range) →
 check the size bounds → commit → answer (or run the callback).
+
+Wire code: the form/policy rules live in `oss.post_policy` and the form signature in `oss.auth`.
 """
 
 from __future__ import annotations
@@ -78,4 +80,4 @@ async def post_object(c: Call) -> Response:
     if meta.content_md5:
         headers["content-md5"] = meta.content_md5
     default = Response(result.body, status_code=result.status)
-    return await finish_upload(c, meta, spec, operation="PostObject", headers=headers, default=default)
+    return await finish_upload(call, meta, spec, operation="PostObject", headers=headers, default=default)

@@ -1,4 +1,7 @@
-"""OPTIONS preflight, answered from the bucket's CORS rules (browsers upload straight to OSS)."""
+"""OPTIONS preflight, answered from the bucket's CORS rules (browsers upload straight to OSS).
+
+Wire code: matching and the ResponseVary flag live in `oss.cors`; a refusal is raised, rendered by the app.
+"""
 
 from __future__ import annotations
 

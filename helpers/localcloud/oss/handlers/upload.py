@@ -1,5 +1,9 @@
 """Shared by every handler that stores bytes: stream a body into the store, then answer, with the
-upload callback where one was asked for (PutObject, PostObject, CompleteMultipartUpload; reference §7)."""
+upload callback where one was asked for (PutObject, PostObject, CompleteMultipartUpload; reference §7).
+
+Wire code: the callback model (parameters, `${var}` values, signing, delivery) lives in `oss.callback`,
+which this module calls and never duplicates; nothing here authenticates.
+"""
 
 from __future__ import annotations
 
@@ -110,14 +114,15 @@ async def finish_upload(c: Call, meta, spec, *, operation: str, headers: dict[st
     body = render_body(spec, variables)
     result = await perform_callback(spec, body, signer=c.ctx.callback_signer,
                                     pub_key_url=pub_key_url(c.ctx.oss_base_url), bucket=meta.bucket,
-                                    request_id=c.req.request_id)
+                                    request_id=c.req.request_id, requester=c.principal.account_id)
+    # The callback outcome replaces the body, so its type replaces the default's (e.g. PostResponse XML).
+    out = {k: v for k, v in headers.items() if k.lower() != "content-type"}
     if result.ok:
-        return Response(result.body, status_code=200, headers=headers,
+        return Response(result.body, status_code=200, headers=out,
                         media_type=result.content_type or "application/json")
     err = result.error
     host_id = c.req.host or "localhost"
     xml_body = render_error(err, request_id=c.req.request_id, host_id=host_id)
-    out = dict(headers)
     out["x-oss-ec"] = err.ec
     return Response(xml_body, status_code=203, headers=out, media_type="application/xml")
 

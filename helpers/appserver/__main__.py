@@ -1,0 +1,112 @@
+"""CLI of the app server:
+
+    python -m helpers.appserver serve [--host 127.0.0.1] [--port 0] [--ready-file F]
+        [--credentials FILE --oss-endpoint URL --sts-endpoint URL] [--db PATH] [--public-url URL]
+
+Settings come from `WORKBOOK_*` variables (helpers.settings); the flags override them. On the local
+target `--credentials` (or WORKBOOK_CREDENTIALS_FILE) supplies the RAM key, role and demo users.
+It prints the URL it serves, never a secret; `--ready-file` gets `{"appserver_url", "pid"}` once it
+listens. uvicorn runs with `log_config=None` and an access log filtered by SecretMaskingFilter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m helpers.appserver", description="The workbook's app server.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the app server's HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    s.add_argument("--ready-file", type=Path, default=None)
+    s.add_argument("--credentials", type=Path, default=None, 
+                   help="local target: the stack's credentials file")
+    s.add_argument("--oss-endpoint", default=None)
+    s.add_argument("--sts-endpoint", default=None)
+    s.add_argument("--db", type=Path, default=None, help="SQLite file of recorded uploads")
+    s.add_argument("--public-url", default=None, help="URL OSS calls back (default: the bound URL)")
+    s.add_argument("--log-level", default="INFO")
+    return p
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from pydantic import ValidationError
+
+    from helpers.appserver.main import create_app
+    from helpers.logging import configure_logging
+    from helpers.settings import load_settings
+
+    configure_logging(args.log_level.upper())
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"error: cannot bind {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    sock.listen(1024)
+    port = sock.getsockname()[1]
+    url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
+
+    overrides: dict[str, Any] = {}
+    for flag, name in (("oss_endpoint", "oss_endpoint"), ("sts_endpoint", "sts_endpoint"),
+                       ("credentials", "credentials_file"), ("db", "db_path"),
+                       ("public_url", "appserver_public_url")):
+        value = getattr(args, flag)
+        if value is not None:
+            overrides[name] = value
+    try:
+        settings = load_settings(**overrides)
+        if not settings.appserver_public_url:
+            settings = settings.model_copy(update={"appserver_public_url": url})
+    except (ValidationError, OSError, ValueError, KeyError) as exc:
+        # Only the error type and field names: a ValidationError may echo input values.
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
+        fields = [".".join(map(str, e["loc"])) for e in errors]
+        print(f"error: invalid settings ({type(exc).__name__}) {fields}", file=sys.stderr)
+        return 2
+
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=True, lifespan="off",
+                                           server_header=False))
+    print(f"app server: {url} (target {settings.target}, bucket {settings.bucket}; secrets are not printed)")
+    sys.stdout.flush()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if args.ready_file is not None and not task.done():
+            tmp = args.ready_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"appserver_url": url, "pid": os.getpid()}), encoding="utf-8")
+            os.replace(tmp, args.ready_file)
+        await task
+
+    asyncio.run(main())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
