@@ -25,7 +25,7 @@ import re
 import sys
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 SECRET_HEADERS = frozenset({
     "authorization", "x-oss-security-token", "x-oss-signature", "x-acs-security-token", "cookie",
@@ -85,19 +85,21 @@ def _mask_authorization(value: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """`url` with secret query values masked (names kept; `x-oss-credential` is not secret)."""
+    """`url` with secret query values masked; everything else stays byte for byte (names kept,
+    `x-oss-credential` is not secret)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return mask_text(url)
     if not parts.query:
         return url
-    masked = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if name.lower() in SECRET_QUERY:
-            value = mask_secret(value)
-        masked.append(f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~/…()')}")
-    return urlunsplit(parts._replace(query="&".join(masked)))
+    pieces = []
+    for piece in parts.query.split("&"):
+        name, sep, value = piece.partition("=")
+        if sep and unquote(name).lower() in SECRET_QUERY:
+            piece = f"{name}={mask_secret(unquote(value))}"
+        pieces.append(piece)
+    return urlunsplit(parts._replace(query="&".join(pieces)))
 
 
 def mask_json(doc: Any) -> Any:

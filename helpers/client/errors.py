@@ -10,7 +10,8 @@
     ├── CredentialsUnavailable        no valid STS credentials: fetch failed and the cache is expired
     ├── OssRequestError               OSS refused a request: `status`, `code`, `message`, `request_id`
     │   └── OssAccessDenied           code AccessDenied (another user's folder, wrong scope)
-    └── OssUnreachable                no HTTP answer from OSS
+    ├── OssUnreachable                no HTTP answer from OSS
+    └── IntegrityError                bytes sent or received disagree with OSS's CRC-64
 
 Imports nothing from `helpers`.
 """
@@ -59,7 +60,8 @@ class OssRequestError(ClientError):
     """OSS answered with an error document (reference §9.4)."""
 
     def __init__(self, status: int, code: str, message: str, request_id: str = "") -> None:
-        super().__init__(f"OSS {status} {code}: {message}" + (f" (request id {request_id})" if request_id else ""))
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"OSS {status} {code}: {message}{suffix}")
         self.status = status
         self.code = code
         self.message = message
@@ -71,6 +73,10 @@ class OssAccessDenied(OssRequestError):
 
 
 class OssUnreachable(ClientError):
+    pass
+
+
+class IntegrityError(ClientError):
     pass
 
 

@@ -290,7 +290,7 @@ def test_complete_multipart_junk_xml_malformed(bucket: oss2.Bucket, key: str) ->
     bucket.abort_multipart_upload(key, upload_id)
 
 
-@pytest.mark.parametrize("junk", [b"<Delete><Object>", b"[]", b"<Delete></Delete>",
+@pytest.mark.parametrize("junk", [b"<Delete><Object>", b"[]", b"<Delete></Delete>", b"<Delete><Object/></Delete>",
                                   b"<!DOCTYPE x [<!ENTITY a 'b'>]><Delete><Object><Key>&a;</Key></Object></Delete>"])
 def test_delete_multiple_junk_xml_malformed(bucket: oss2.Bucket, junk: bytes) -> None:
     md5 = base64.b64encode(hashlib.md5(junk).digest()).decode()

@@ -551,3 +551,24 @@ def test_public_read_bucket_anonymous_list_and_get(cloud: LocalCloudServer, auth
     assert anon.put_object("new", b"x").status == 200
     with pytest.raises(AccessDenied):
         anon.get_bucket_acl()
+
+
+def test_upload_part_copy_ranges_of_source_assembled(bucket: oss2.Bucket, prefix: str) -> None:
+    src = _data(300 * 1024, b"src")
+    bucket.put_object(prefix + "src", src)
+    key = prefix + "assembled 对象"
+    upload_id = bucket.init_multipart_upload(key).upload_id
+    r1 = bucket.upload_part_copy(bucket.bucket_name, prefix + "src", (0, 200 * 1024 - 1), key, upload_id, 1)
+    r2 = bucket.upload_part_copy(bucket.bucket_name, prefix + "src", (200 * 1024, None), key, upload_id, 2)
+    assert r1.etag == hashlib.md5(src[:200 * 1024]).hexdigest().upper()
+    parts = [oss2.models.PartInfo(1, r1.etag), oss2.models.PartInfo(2, r2.etag)]
+    assert [p.size for p in bucket.list_parts(key, upload_id).parts] == [200 * 1024, 100 * 1024]
+    bucket.complete_multipart_upload(key, upload_id, parts)
+    assert bucket.get_object(key).read() == src
+
+
+def test_upload_part_copy_missing_source_no_such_key(bucket: oss2.Bucket, prefix: str) -> None:
+    upload_id = bucket.init_multipart_upload(prefix + "t").upload_id
+    with pytest.raises(NoSuchKey):
+        bucket.upload_part_copy(bucket.bucket_name, prefix + "none", None, prefix + "t", upload_id, 1)
+    bucket.abort_multipart_upload(prefix + "t", upload_id)

@@ -182,3 +182,22 @@ def test_bucket_info_and_location(client: oss.Client, bucket: str) -> None:
     assert info.bucket_info.name == bucket and info.bucket_info.location == f"oss-{REGION}"
     loc = client.get_bucket_location(oss.GetBucketLocationRequest(bucket=bucket))
     assert loc.location == f"oss-{REGION}"
+
+
+def test_upload_part_copy_then_complete(client: oss.Client, bucket: str, prefix: str) -> None:
+    src = os.urandom(150 * 1024)
+    client.put_object(oss.PutObjectRequest(bucket=bucket, key=prefix + "src", body=src))
+    key = prefix + "copied"
+    upload_id = client.initiate_multipart_upload(
+        oss.InitiateMultipartUploadRequest(bucket=bucket, key=key)).upload_id
+    part = client.upload_part_copy(oss.UploadPartCopyRequest(
+        bucket=bucket, key=key, upload_id=upload_id, part_number=1, source_key=prefix + "src",
+        source_range="bytes=0-102399"))
+    assert part.etag == '"' + hashlib.md5(src[:102400]).hexdigest().upper() + '"'
+    tail = client.upload_part(oss.UploadPartRequest(bucket=bucket, key=key, upload_id=upload_id, part_number=2,
+                                                    body=src[102400:]))
+    client.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+        bucket=bucket, key=key, upload_id=upload_id,
+        complete_multipart_upload=oss.CompleteMultipartUpload(parts=[
+            oss.UploadPart(part_number=1, etag=part.etag), oss.UploadPart(part_number=2, etag=tail.etag)])))
+    assert client.get_object(oss.GetObjectRequest(bucket=bucket, key=key)).body.read() == src

@@ -276,3 +276,21 @@ def test_batch_delete_with_key_outside_prefix_denied(cloud: LocalCloudServer, al
         b.batch_delete_objects([mine, theirs])
     assert admin.object_exists(mine) and admin.object_exists(theirs)
     assert b.batch_delete_objects([mine]).deleted_keys == [mine]
+
+
+def test_copy_from_outside_prefix_denied(cloud: LocalCloudServer, alice_creds: StsCreds, admin_auth: oss2.Auth,
+                                         workbook_bucket: oss2.Bucket,
+                                         unique: Callable[[str], str]) -> None:
+    # CopyObject and UploadPartCopy need oss:GetObject on the source, not just oss:PutObject on the target.
+    auth = oss2.StsAuth(alice_creds.access_key_id, alice_creds.access_key_secret, alice_creds.security_token)
+    b = oss2.Bucket(auth, cloud.oss_endpoint, "workbook")
+    theirs, mine = f"users/bob/{unique('s')}", f"users/alice/{unique('d')}"
+    oss2.Bucket(admin_auth, cloud.oss_endpoint, "workbook").put_object(theirs, b"bob's data")
+    with pytest.raises(oss2.exceptions.AccessDenied) as info:
+        b.copy_object("workbook", theirs, mine)
+    assert info.value.message == POLICY_DENIED
+    upload_id = b.init_multipart_upload(mine).upload_id
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        b.upload_part_copy("workbook", theirs, None, mine, upload_id, 1)
+    assert b.list_parts(mine, upload_id).parts == []
+    b.abort_multipart_upload(mine, upload_id)

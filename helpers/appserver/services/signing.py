@@ -197,7 +197,7 @@ def post_policy(*, settings: Settings, broker: StsBroker, user: User, key: str |
 
     With `key` the policy pins that exact key; without it the key must start with the user's
     prefix (the browser appends the file name). The policy also pins the bucket, the size range,
-    the Content-Type (when given), the security token, and the callback with its `x:user`.
+    the Content-Type (when given), and the callback with its `x:user`.
     """
     version = version or settings.signature_version
     limit = settings.max_upload_bytes if max_size is None else max_size
@@ -222,8 +222,8 @@ def post_policy(*, settings: Settings, broker: StsBroker, user: User, key: str |
         conditions.append(["eq", "$Content-Type", fields["Content-Type"]])
     fields["success_action_status"] = "200"
     conditions.append({"success_action_status": "200"})
+    # The token travels as a field; it need not be in the policy (the signature is keyed by its secret).
     fields["x-oss-security-token"] = creds.security_token
-    conditions.append({"x-oss-security-token": creds.security_token})
     if callback:
         fields["callback"] = callback_param(settings)
         fields["x:user"] = user.username

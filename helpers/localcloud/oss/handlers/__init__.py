@@ -30,6 +30,7 @@ HANDLERS = {
     "GetObjectAcl": object.get_object_acl,
     "InitiateMultipartUpload": multipart.initiate,
     "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
     "CompleteMultipartUpload": multipart.complete,
     "AbortMultipartUpload": multipart.abort,
     "ListParts": multipart.list_parts,

@@ -241,9 +241,10 @@ async def delete_multiple_objects(c: Call) -> Response:
     if root.tag != "Delete":
         raise MalformedXML()
     quiet = (child_text(root, "Quiet") or "false").strip().lower() == "true"
-    keys = [(o.findtext("Key") or "") for o in root.findall("Object")]
-    if not keys or len(keys) > 1000:
+    found = [o.findtext("Key") for o in root.findall("Object")]
+    if not found or len(found) > 1000 or None in found:   # every <Object> needs a <Key>
         raise MalformedXML()
+    keys = [k or "" for k in found]
     await in_thread(c.ctx.store.get_bucket, c.req.bucket)
     deleted: list[tuple[str, Value]] = []
     for key in keys:
