@@ -74,9 +74,9 @@ def test_stack_status_and_down_stop_the_processes(stack_env: dict[str, str]) -> 
 
 def test_localcloud_serve_prints_endpoints_and_path_never_secrets(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.localcloud", "serve", "--data", str(tmp_path / "d"),
-                             "--ready-file", str(ready)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    cmd = [sys.executable, "-m", "helpers.localcloud", "serve", "--data", str(tmp_path / "d"),
+           "--ready-file", str(ready)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
         while not ready.exists():

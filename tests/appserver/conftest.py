@@ -101,8 +101,13 @@ def stop_appserver(running: RunningAppServer) -> None:
 
 
 @pytest.fixture
-def appserver(cloud: LocalCloudServer, creds: dict[str, Any], workbook_bucket: oss2.Bucket,
-              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningAppServer]:
+def appserver(
+    cloud: LocalCloudServer,
+    creds: dict[str, Any],
+    workbook_bucket: oss2.Bucket,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RunningAppServer]:
     """A fresh app server (own database, own STS cache, own clock) per test."""
     for name in list(os.environ):
         if name.startswith("WORKBOOK_"):
@@ -110,8 +115,14 @@ def appserver(cloud: LocalCloudServer, creds: dict[str, Any], workbook_bucket: o
 
     def settings_for(url: str) -> Settings:
         return Settings.from_credentials_file(
-            cloud.ctx.config.credentials_path, oss_endpoint=cloud.oss_endpoint, sts_endpoint=cloud.sts_endpoint,
-            bucket=BUCKET, region=REGION, db_path=tmp_path / "appserver.sqlite3", appserver_public_url=url)
+            cloud.ctx.config.credentials_path,
+            oss_endpoint=cloud.oss_endpoint,
+            sts_endpoint=cloud.sts_endpoint,
+            bucket=BUCKET,
+            region=REGION,
+            db_path=tmp_path / "appserver.sqlite3",
+            appserver_public_url=url,
+        )
 
     running = start_appserver(settings_for)
     try:
@@ -139,6 +150,7 @@ def bob(appserver: RunningAppServer, users: dict[str, str]) -> str:
 
 def sts_bucket(cloud: LocalCloudServer, doc: dict[str, Any]) -> oss2.Bucket:
     """An oss2 Bucket signed with the credentials an /api/sts reply carries (V4, as a mobile app would)."""
-    auth = oss2.StsAuth(doc["AccessKeyId"], doc["AccessKeySecret"], doc["SecurityToken"],
-                        auth_version=oss2.AUTH_VERSION_4)
+    auth = oss2.StsAuth(
+        doc["AccessKeyId"], doc["AccessKeySecret"], doc["SecurityToken"], auth_version=oss2.AUTH_VERSION_4
+    )
     return oss2.Bucket(auth, doc["Endpoint"], doc["Bucket"], region=doc["Region"])

@@ -7,7 +7,9 @@ import pytest
 from tests.appserver.conftest import RunningAppServer
 
 
-def test_login_valid_password_returns_bearer_token(appserver: RunningAppServer, users: dict[str, str]) -> None:
+def test_login_valid_password_returns_bearer_token(
+    appserver: RunningAppServer, users: dict[str, str]
+) -> None:
     r = appserver.http.post("/api/login", json={"username": "alice", "password": users["alice"]})
     assert r.status_code == 200
     body = r.json()
@@ -17,8 +19,9 @@ def test_login_valid_password_returns_bearer_token(appserver: RunningAppServer, 
 
 
 @pytest.mark.parametrize("username,password", [("alice", "wrong"), ("mallory", "x"), ("alice", "")])
-def test_login_wrong_credentials_returns_401_or_422(appserver: RunningAppServer, username: str,
-                                                    password: str) -> None:
+def test_login_wrong_credentials_returns_401_or_422(
+    appserver: RunningAppServer, username: str, password: str
+) -> None:
     r = appserver.http.post("/api/login", json={"username": username, "password": password})
     assert r.status_code == (422 if not password else 401)
     assert "detail" in r.json()
@@ -30,10 +33,13 @@ def test_login_other_users_password_returns_401(appserver: RunningAppServer, use
     assert r.status_code == 401
 
 
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer nonsense", "Basic YWxpY2U6eA==",
-                                    "Bearer wb1.e30.AAAA"])
+@pytest.mark.parametrize(
+    "header", ["", "Bearer", "Bearer nonsense", "Basic YWxpY2U6eA==", "Bearer wb1.e30.AAAA"]
+)
 def test_sts_bad_bearer_returns_401(appserver: RunningAppServer, header: str) -> None:
-    r = appserver.http.get("/api/sts", params={"scope": "upload"}, headers={"Authorization": header} if header else {})
+    r = appserver.http.get(
+        "/api/sts", params={"scope": "upload"}, headers={"Authorization": header} if header else {}
+    )
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/json")
 

@@ -19,15 +19,35 @@ from helpers.localcloud.server import LocalCloudServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_cli_serve_writes_ready_file_and_serves_login(cloud: LocalCloudServer, creds: dict[str, Any],
-                                                      workbook_bucket: oss2.Bucket, tmp_path: Path) -> None:
+def test_cli_serve_writes_ready_file_and_serves_login(
+    cloud: LocalCloudServer, creds: dict[str, Any], workbook_bucket: oss2.Bucket, tmp_path: Path
+) -> None:
     ready = tmp_path / "appserver.ready"
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.appserver", "serve", "--port", "0", "--ready-file", str(ready),
-         "--credentials", str(cloud.ctx.config.credentials_path), "--oss-endpoint", cloud.oss_endpoint,
-         "--sts-endpoint", cloud.sts_endpoint, "--db", str(tmp_path / "app.sqlite3")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "helpers.appserver",
+            "serve",
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+            "--credentials",
+            str(cloud.ctx.config.credentials_path),
+            "--oss-endpoint",
+            cloud.oss_endpoint,
+            "--sts-endpoint",
+            cloud.sts_endpoint,
+            "--db",
+            str(tmp_path / "app.sqlite3"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 20
         while not ready.exists():
@@ -38,14 +58,20 @@ def test_cli_serve_writes_ready_file_and_serves_login(cloud: LocalCloudServer, c
         r = httpx.post(f"{url}/api/login", json=alice, trust_env=False)
         assert r.status_code == 200
         token = r.json()["access_token"]
-        sts = httpx.get(f"{url}/api/sts?scope=upload", headers={"Authorization": f"Bearer {token}"},
-                        trust_env=False)
+        sts = httpx.get(
+            f"{url}/api/sts?scope=upload", headers={"Authorization": f"Bearer {token}"}, trust_env=False
+        )
         assert sts.status_code == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
     text = out.decode()
     assert url in text
-    for secret in (creds["appserver"]["access_key_secret"], creds["admin"]["access_key_secret"],
-                   alice["password"], token, sts.json()["AccessKeySecret"]):
+    for secret in (
+        creds["appserver"]["access_key_secret"],
+        creds["admin"]["access_key_secret"],
+        alice["password"],
+        token,
+        sts.json()["AccessKeySecret"],
+    ):
         assert secret not in text

@@ -18,13 +18,21 @@ from tests.appserver.conftest import RunningAppServer
 
 
 @pytest.mark.parametrize("path", ["/api/login", "/api/signed-url", "/api/post-policy"])
-@pytest.mark.parametrize("content,ctype", [
-    (b"{", "application/json"), (b"[]", "application/json"), (b"null", "application/json"),
-    (b"\xff\xfe", "application/json"), (b"username=a&password=b", "application/x-www-form-urlencoded"),
-    (b"", "application/json"), (b'{"username": {"$gt": ""}, "password": 1}', "application/json"),
-])
-def test_malformed_body_returns_4xx_json(appserver: RunningAppServer, alice: str, path: str, content: bytes,
-                                         ctype: str) -> None:
+@pytest.mark.parametrize(
+    "content,ctype",
+    [
+        (b"{", "application/json"),
+        (b"[]", "application/json"),
+        (b"null", "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b"username=a&password=b", "application/x-www-form-urlencoded"),
+        (b"", "application/json"),
+        (b'{"username": {"$gt": ""}, "password": 1}', "application/json"),
+    ],
+)
+def test_malformed_body_returns_4xx_json(
+    appserver: RunningAppServer, alice: str, path: str, content: bytes, ctype: str
+) -> None:
     r = appserver.post(path, alice, content=content, headers={"Content-Type": ctype})
     assert 400 <= r.status_code < 500, r.text
     assert r.headers["content-type"].startswith("application/json")
@@ -49,8 +57,14 @@ def test_index_and_openapi_are_served(appserver: RunningAppServer) -> None:
     r = appserver.http.get("/")
     assert r.status_code == 200 and "<html" in r.text
     spec = appserver.http.get("/openapi.json").json()
-    assert {"/api/login", "/api/sts", "/api/signed-url", "/api/post-policy", "/api/callback",
-            "/api/uploads"} <= set(spec["paths"])
+    assert {
+        "/api/login",
+        "/api/sts",
+        "/api/signed-url",
+        "/api/post-policy",
+        "/api/callback",
+        "/api/uploads",
+    } <= set(spec["paths"])
     assert appserver.http.get("/docs").status_code == 200
 
 
@@ -72,9 +86,14 @@ def captured_logs() -> Iterator[io.StringIO]:
         root.setLevel(old_level)
 
 
-def test_secrets_never_in_responses_or_logs(appserver: RunningAppServer, users: dict[str, str],
-                                            creds: dict[str, Any], cloud: LocalCloudServer,
-                                            captured_logs: io.StringIO, caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_in_responses_or_logs(
+    appserver: RunningAppServer,
+    users: dict[str, str],
+    creds: dict[str, Any],
+    cloud: LocalCloudServer,
+    captured_logs: io.StringIO,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     responses: list[httpx.Response | requests.Response] = []
     token = appserver.login("alice", users["alice"])
@@ -83,15 +102,25 @@ def test_secrets_never_in_responses_or_logs(appserver: RunningAppServer, users: 
     responses.append(appserver.get("/api/sts", token, params={"scope": "upload"}))
     responses.append(appserver.get("/api/sts", token, params={"scope": "download"}))
     sts_secret = responses[-1].json()["AccessKeySecret"]
-    put = appserver.post("/api/signed-url", token, json={"method": "PUT", "key": "h.txt",
-                                                         "content_type": "text/plain"})
+    put = appserver.post(
+        "/api/signed-url", token, json={"method": "PUT", "key": "h.txt", "content_type": "text/plain"}
+    )
     responses += [put, httpx.put(put.json()["url"], content=b"abc", headers=put.json()["headers"])]
-    responses.append(appserver.post("/api/signed-url", token, json={"method": "GET", "key": "h.txt",
-                                                                    "signature_version": "v1"}))
+    responses.append(
+        appserver.post(
+            "/api/signed-url", token, json={"method": "GET", "key": "h.txt", "signature_version": "v1"}
+        )
+    )
     form = appserver.post("/api/post-policy", token, json={"key": "f.txt", "callback": True})
     responses.append(form)
-    responses.append(requests.post(form.json()["url"], data=form.json()["fields"],
-                                   files={"file": ("f.txt", b"abc", "text/plain")}, timeout=20))
+    responses.append(
+        requests.post(
+            form.json()["url"],
+            data=form.json()["fields"],
+            files={"file": ("f.txt", b"abc", "text/plain")},
+            timeout=20,
+        )
+    )
     responses.append(appserver.get("/api/uploads", token))
     responses.append(appserver.http.post("/api/callback", content=b"{}", headers={"Authorization": "AAAA"}))
     responses.append(appserver.post("/api/signed-url", token, json={"method": "PUT", "key": "../x"}))

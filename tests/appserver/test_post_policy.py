@@ -20,17 +20,25 @@ def _policy(appserver: RunningAppServer, token: str, **body: Any) -> dict[str, A
     return dict(r.json())
 
 
-def _post(form: dict[str, Any], content: bytes, *, filename: str = "f.txt", ctype: str = "text/plain",
-          **override: str) -> requests.Response:
+def _post(
+    form: dict[str, Any],
+    content: bytes,
+    *,
+    filename: str = "f.txt",
+    ctype: str = "text/plain",
+    **override: str,
+) -> requests.Response:
     fields = {**form["fields"], **override}
     return requests.post(form["url"], data=fields, files={"file": (filename, content, ctype)}, timeout=20)
 
 
 @pytest.mark.parametrize("version", ["v4", "v1"])
-def test_post_policy_form_uploads_into_users_folder(appserver: RunningAppServer, alice: str,
-                                                    workbook_bucket: oss2.Bucket, version: str) -> None:
-    form = _policy(appserver, alice, key=f"forms/{version}.txt", content_type="text/plain",
-                   signature_version=version)
+def test_post_policy_form_uploads_into_users_folder(
+    appserver: RunningAppServer, alice: str, workbook_bucket: oss2.Bucket, version: str
+) -> None:
+    form = _policy(
+        appserver, alice, key=f"forms/{version}.txt", content_type="text/plain", signature_version=version
+    )
     assert form["key"] == f"users/alice/forms/{version}.txt"
     r = _post(form, b"from a browser")
     assert r.status_code == 200, r.text
@@ -50,8 +58,9 @@ def test_post_policy_fields_pin_bucket_key_size_and_type(appserver: RunningAppSe
     assert policy["expiration"][:19] <= form["expires_at"][:19]
 
 
-def test_post_policy_without_key_allows_only_users_prefix(appserver: RunningAppServer, alice: str,
-                                                          workbook_bucket: oss2.Bucket) -> None:
+def test_post_policy_without_key_allows_only_users_prefix(
+    appserver: RunningAppServer, alice: str, workbook_bucket: oss2.Bucket
+) -> None:
     form = _policy(appserver, alice)
     assert form["fields"]["key"] == "users/alice/"
     assert _post(form, b"ok", key="users/alice/picked.txt").status_code == 200
@@ -78,7 +87,9 @@ def test_post_policy_with_callback_records_upload(appserver: RunningAppServer, a
     assert relayed["key"] == "users/alice/cb/photo.jpg"
     assert relayed["size"] == 6
     mine = appserver.get("/api/uploads", alice).json()
-    assert [(u["key"], u["size"], u["mime_type"]) for u in mine] == [("users/alice/cb/photo.jpg", 6, "image/jpeg")]
+    assert [(u["key"], u["size"], u["mime_type"]) for u in mine] == [
+        ("users/alice/cb/photo.jpg", 6, "image/jpeg")
+    ]
     assert appserver.get("/api/uploads", bob).json() == []
 
 
@@ -91,15 +102,26 @@ def test_post_policy_callback_x_user_cannot_be_changed(appserver: RunningAppServ
 
 def test_post_policy_callback_without_public_url_returns_400(appserver: RunningAppServer, alice: str) -> None:
     appserver.server.config.app.state.settings = appserver.settings.model_copy(
-        update={"appserver_public_url": ""})
+        update={"appserver_public_url": ""}
+    )
     r = appserver.post("/api/post-policy", alice, json={"key": "x", "callback": True})
     assert r.status_code == 400
     assert "WORKBOOK_APPSERVER_PUBLIC_URL" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [{"key": "../x"}, {"key": "/x"}, {"max_size": 0}, {"max_size": 10**12},
-                                  {"callback": "maybe"}, {"key": "x" * 2000}])
-def test_post_policy_invalid_request_returns_4xx(appserver: RunningAppServer, alice: str,
-                                                 body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"key": "../x"},
+        {"key": "/x"},
+        {"max_size": 0},
+        {"max_size": 10**12},
+        {"callback": "maybe"},
+        {"key": "x" * 2000},
+    ],
+)
+def test_post_policy_invalid_request_returns_4xx(
+    appserver: RunningAppServer, alice: str, body: dict[str, Any]
+) -> None:
     r = appserver.post("/api/post-policy", alice, json=body)
     assert r.status_code in (400, 422), r.text

@@ -25,8 +25,14 @@ def _epoch(iso: str) -> int:
 
 @pytest.mark.parametrize("version", ["v4", "v1"])
 def test_signed_url_put_then_get_with_httpx(appserver: RunningAppServer, alice: str, version: str) -> None:
-    put = _sign(appserver, alice, method="PUT", key="docs/hello.txt", content_type="text/plain",
-                signature_version=version).json()
+    put = _sign(
+        appserver,
+        alice,
+        method="PUT",
+        key="docs/hello.txt",
+        content_type="text/plain",
+        signature_version=version,
+    ).json()
     assert put["key"] == "users/alice/docs/hello.txt"
     assert put["headers"] == {"Content-Type": "text/plain"}
     query = parse_qs(urlsplit(put["url"]).query)
@@ -34,25 +40,31 @@ def test_signed_url_put_then_get_with_httpx(appserver: RunningAppServer, alice: 
     assert ("Signature" in query) == (version == "v1")
     r = httpx.put(put["url"], content=b"hello", headers=put["headers"])
     assert r.status_code == 200, r.text
-    get = _sign(appserver, alice, method="GET", key="users/alice/docs/hello.txt",
-                signature_version=version).json()
+    get = _sign(
+        appserver, alice, method="GET", key="users/alice/docs/hello.txt", signature_version=version
+    ).json()
     r = httpx.get(get["url"])
     assert r.status_code == 200
     assert r.content == b"hello"
     assert r.headers["content-type"] == "text/plain"
 
 
-def test_signed_url_put_other_content_type_is_signature_mismatch(appserver: RunningAppServer, alice: str) -> None:
+def test_signed_url_put_other_content_type_is_signature_mismatch(
+    appserver: RunningAppServer, alice: str
+) -> None:
     put = _sign(appserver, alice, method="PUT", key="ct.txt", content_type="text/plain").json()
     r = httpx.put(put["url"], content=b"x", headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 403
     assert "<Code>SignatureDoesNotMatch</Code>" in r.text
 
 
-def test_signed_url_get_download_name_sets_content_disposition(appserver: RunningAppServer, alice: str,
-                                                               workbook_bucket: oss2.Bucket) -> None:
+def test_signed_url_get_download_name_sets_content_disposition(
+    appserver: RunningAppServer, alice: str, workbook_bucket: oss2.Bucket
+) -> None:
     workbook_bucket.put_object("users/alice/report-7.pdf", b"%PDF")
-    url = _sign(appserver, alice, method="GET", key="report-7.pdf", download_name="Résumé 2026.pdf").json()["url"]
+    url = _sign(appserver, alice, method="GET", key="report-7.pdf", download_name="Résumé 2026.pdf").json()[
+        "url"
+    ]
     r = httpx.get(url)
     assert r.status_code == 200
     cd = r.headers["content-disposition"]
@@ -60,8 +72,23 @@ def test_signed_url_get_download_name_sets_content_disposition(appserver: Runnin
     assert "filename*=UTF-8''R%C3%A9sum%C3%A9%202026.pdf" in cd
 
 
-@pytest.mark.parametrize("key", ["../x", "a/../../x", "/abs", "\\abs", "a\x00b", "a\nb", "x" * 2000,
-                                 "users/bob/x", "a//b", "dir/", ".", ""])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../x",
+        "a/../../x",
+        "/abs",
+        "\\abs",
+        "a\x00b",
+        "a\nb",
+        "x" * 2000,
+        "users/bob/x",
+        "a//b",
+        "dir/",
+        ".",
+        "",
+    ],
+)
 def test_signed_url_bad_key_returns_4xx(appserver: RunningAppServer, alice: str, key: str) -> None:
     r = _sign(appserver, alice, method="PUT", key=key)
     assert r.status_code in (400, 422), r.text
@@ -69,8 +96,9 @@ def test_signed_url_bad_key_returns_4xx(appserver: RunningAppServer, alice: str,
     assert "url" not in r.json()
 
 
-def test_signed_url_tampered_key_is_refused_by_oss(appserver: RunningAppServer, alice: str,
-                                                   workbook_bucket: oss2.Bucket) -> None:
+def test_signed_url_tampered_key_is_refused_by_oss(
+    appserver: RunningAppServer, alice: str, workbook_bucket: oss2.Bucket
+) -> None:
     workbook_bucket.put_object("users/bob/private.txt", b"bob's")
     url = _sign(appserver, alice, method="GET", key="private.txt").json()["url"]
     r = httpx.get(url.replace("/users/alice/", "/users/bob/"))
@@ -92,28 +120,34 @@ def test_signed_url_v1_expires_within_credentials(appserver: RunningAppServer, a
     assert expires <= _epoch(sts["Expiration"]) + 1
 
 
-def test_signed_url_refused_once_credentials_expire(appserver: RunningAppServer, alice: str, clock: Any) -> None:
+def test_signed_url_refused_once_credentials_expire(
+    appserver: RunningAppServer, alice: str, clock: Any
+) -> None:
     put = _sign(appserver, alice, method="PUT", key="late.txt", content_type="text/plain", expires=900).json()
     clock.advance(1000)  # the cloud's clock: the signing STS token is now expired
     r = httpx.put(put["url"], content=b"late", headers=put["headers"])
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("body", [
-    {"method": "DELETE", "key": "a"},
-    {"method": "PUT"},
-    {"method": "PUT", "key": "a", "content_type": "not a type"},
-    {"method": "GET", "key": "a", "content_type": "text/plain"},
-    {"method": "PUT", "key": "a", "download_name": "x.txt"},
-    {"method": "GET", "key": "a", "download_name": "a/b"},
-    {"method": "GET", "key": "a", "download_name": "bad\r\nname"},
-    {"method": "GET", "key": "a", "expires": 0},
-    {"method": "GET", "key": "a", "expires": "soon"},
-    {"method": "GET", "key": "a", "surprise": 1},
-    {"method": "GET", "key": 5},
-])
-def test_signed_url_invalid_request_returns_4xx_json(appserver: RunningAppServer, alice: str,
-                                                     body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"method": "DELETE", "key": "a"},
+        {"method": "PUT"},
+        {"method": "PUT", "key": "a", "content_type": "not a type"},
+        {"method": "GET", "key": "a", "content_type": "text/plain"},
+        {"method": "PUT", "key": "a", "download_name": "x.txt"},
+        {"method": "GET", "key": "a", "download_name": "a/b"},
+        {"method": "GET", "key": "a", "download_name": "bad\r\nname"},
+        {"method": "GET", "key": "a", "expires": 0},
+        {"method": "GET", "key": "a", "expires": "soon"},
+        {"method": "GET", "key": "a", "surprise": 1},
+        {"method": "GET", "key": 5},
+    ],
+)
+def test_signed_url_invalid_request_returns_4xx_json(
+    appserver: RunningAppServer, alice: str, body: dict[str, Any]
+) -> None:
     r = appserver.post("/api/signed-url", alice, json=body)
     assert r.status_code in (400, 422), r.text
     assert isinstance(r.json()["detail"], str | list)

@@ -30,19 +30,25 @@ def test_sts_bad_scope_returns_422(appserver: RunningAppServer, alice: str) -> N
     assert r.status_code == 422
 
 
-def test_sts_reply_follows_mobile_sdk_contract(appserver: RunningAppServer, alice: str,
-                                               cloud: LocalCloudServer) -> None:
+def test_sts_reply_follows_mobile_sdk_contract(
+    appserver: RunningAppServer, alice: str, cloud: LocalCloudServer
+) -> None:
     doc = _sts(appserver, alice, "upload")
     assert doc["StatusCode"] == 200
     assert doc["AccessKeyId"].startswith("STS.")
     assert doc["AccessKeySecret"] and doc["SecurityToken"]
     assert doc["Expiration"].endswith("Z") and len(doc["Expiration"]) == 20
     assert (doc["Bucket"], doc["Region"], doc["Endpoint"], doc["Prefix"]) == (
-        "workbook", "cn-hangzhou", cloud.oss_endpoint, "users/alice/")
+        "workbook",
+        "cn-hangzhou",
+        cloud.oss_endpoint,
+        "users/alice/",
+    )
 
 
-def test_sts_upload_scope_puts_only_inside_own_prefix(appserver: RunningAppServer, alice: str,
-                                                      cloud: LocalCloudServer, workbook_bucket: oss2.Bucket) -> None:
+def test_sts_upload_scope_puts_only_inside_own_prefix(
+    appserver: RunningAppServer, alice: str, cloud: LocalCloudServer, workbook_bucket: oss2.Bucket
+) -> None:
     bucket = sts_bucket(cloud, _sts(appserver, alice, "upload"))
     bucket.put_object("users/alice/up.txt", b"mine")
     assert workbook_bucket.get_object("users/alice/up.txt").read() == b"mine"
@@ -55,8 +61,9 @@ def test_sts_upload_scope_puts_only_inside_own_prefix(appserver: RunningAppServe
         bucket.delete_object("users/alice/up.txt")
 
 
-def test_sts_download_scope_gets_but_cannot_put(appserver: RunningAppServer, alice: str,
-                                                cloud: LocalCloudServer, workbook_bucket: oss2.Bucket) -> None:
+def test_sts_download_scope_gets_but_cannot_put(
+    appserver: RunningAppServer, alice: str, cloud: LocalCloudServer, workbook_bucket: oss2.Bucket
+) -> None:
     workbook_bucket.put_object("users/alice/down.txt", b"read me")
     workbook_bucket.put_object("users/bob/secret.txt", b"bob's")
     bucket = sts_bucket(cloud, _sts(appserver, alice, "download"))
@@ -67,15 +74,17 @@ def test_sts_download_scope_gets_but_cannot_put(appserver: RunningAppServer, ali
         bucket.get_object("users/bob/secret.txt")
 
 
-def test_sts_upload_scope_completes_and_aborts_multipart(appserver: RunningAppServer, alice: str,
-                                                         cloud: LocalCloudServer,
-                                                         workbook_bucket: oss2.Bucket) -> None:
+def test_sts_upload_scope_completes_and_aborts_multipart(
+    appserver: RunningAppServer, alice: str, cloud: LocalCloudServer, workbook_bucket: oss2.Bucket
+) -> None:
     bucket = sts_bucket(cloud, _sts(appserver, alice, "upload"))
     key = "users/alice/multi.bin"
     part1, part2 = b"a" * (100 * 1024), b"b" * 1000
     upload_id = bucket.init_multipart_upload(key).upload_id
-    parts = [oss2.models.PartInfo(1, bucket.upload_part(key, upload_id, 1, part1).etag),
-             oss2.models.PartInfo(2, bucket.upload_part(key, upload_id, 2, part2).etag)]
+    parts = [
+        oss2.models.PartInfo(1, bucket.upload_part(key, upload_id, 1, part1).etag),
+        oss2.models.PartInfo(2, bucket.upload_part(key, upload_id, 2, part2).etag),
+    ]
     assert [p.part_number for p in bucket.list_parts(key, upload_id).parts] == [1, 2]
     bucket.complete_multipart_upload(key, upload_id, parts)
     assert workbook_bucket.get_object(key).read() == part1 + part2
@@ -88,13 +97,16 @@ def test_sts_upload_scope_completes_and_aborts_multipart(appserver: RunningAppSe
 def test_sts_session_policy_names_only_the_users_prefix() -> None:
     up = session_policy(bucket="b", username="alice", scope="upload")
     down = session_policy(bucket="b", username="alice", scope="download")
-    assert up["Statement"][0]["Resource"] == down["Statement"][0]["Resource"] == ["acs:oss:*:*:b/users/alice/*"]
+    assert (
+        up["Statement"][0]["Resource"] == down["Statement"][0]["Resource"] == ["acs:oss:*:*:b/users/alice/*"]
+    )
     assert down["Statement"][0]["Action"] == ["oss:GetObject"]
     assert set(up["Statement"][0]["Action"]) == {"oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"}
 
 
-def test_sts_same_user_and_scope_returns_cached_credentials(appserver: RunningAppServer, alice: str,
-                                                            bob: str) -> None:
+def test_sts_same_user_and_scope_returns_cached_credentials(
+    appserver: RunningAppServer, alice: str, bob: str
+) -> None:
     first = _sts(appserver, alice, "upload")
     assert _sts(appserver, alice, "upload") == first
     assert _sts(appserver, alice, "download")["AccessKeyId"] != first["AccessKeyId"]
@@ -127,3 +139,30 @@ def test_sts_lifetime_ignores_cloud_clock_ahead(appserver: RunningAppServer, ali
     appserver.clock.advance(700)
     clock.advance(700)
     assert _sts(appserver, alice, "upload")["AccessKeyId"] != first["AccessKeyId"]
+
+
+def test_sts_unreachable_returns_502_json(
+    appserver: RunningAppServer, alice: str, creds: dict[str, Any]
+) -> None:
+    from helpers.appserver.services.sts import StsBroker
+
+    state = appserver.server.config.app.state
+    broken = state.settings.model_copy(update={"sts_endpoint": "http://127.0.0.1:1"})
+    state.broker = StsBroker(broken, now=appserver.clock.now)
+    r = appserver.get("/api/sts", alice, params={"scope": "upload"})
+    assert r.status_code == 502
+    assert r.json() == {"detail": "STS is unreachable"}
+    assert creds["appserver"]["access_key_secret"] not in r.text
+
+
+def test_sts_refused_role_returns_502_with_code_only(
+    appserver: RunningAppServer, alice: str, creds: dict[str, Any]
+) -> None:
+    from helpers.appserver.services.sts import StsBroker
+
+    state = appserver.server.config.app.state
+    wrong = state.settings.model_copy(update={"role_arn": creds["role_arn"] + "-missing"})
+    state.broker = StsBroker(wrong, now=appserver.clock.now)
+    r = appserver.get("/api/sts", alice, params={"scope": "download"})
+    assert r.status_code == 502
+    assert r.json()["detail"].startswith("STS AssumeRole failed: ")

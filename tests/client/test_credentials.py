@@ -204,7 +204,8 @@ def test_credentials_masked_hides_secret_and_token() -> None:
     masked = provider.masked()
     assert masked is not None
     assert masked["AccessKeyId"] == creds.access_key_id[:8] + "…"
-    assert masked["AccessKeySecret"] == f"{creds.access_key_secret[:4]}…({len(creds.access_key_secret)} chars)"
+    secret = creds.access_key_secret
+    assert masked["AccessKeySecret"] == f"{secret[:4]}…({len(secret)} chars)"
     assert masked["SecurityToken"] == f"CAIS…({len(TOKEN)} chars)"
     assert creds.access_key_secret not in repr(creds) and TOKEN not in repr(creds)
 

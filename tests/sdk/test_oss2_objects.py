@@ -20,8 +20,8 @@ from oss2.exceptions import (
     NoSuchKey,
     NoSuchUpload,
     NotModified,
-    PreconditionFailed,
     PositionNotEqualToLength,
+    PreconditionFailed,
 )
 
 from helpers.localcloud.server import LocalCloudServer
@@ -440,7 +440,8 @@ def test_object_unusual_key_listed_verbatim(bucket: oss2.Bucket, prefix: str, na
     assert bucket.get_object(key).read() == b""
 
 
-def test_listing_prefix_with_space_plus_and_chinese(bucket: oss2.Bucket, prefix: str, tree: list[str]) -> None:
+def test_listing_prefix_with_space_plus_and_chinese(bucket: oss2.Bucket, prefix: str,
+                                                     tree: list[str]) -> None:
     assert [o.key for o in oss2.ObjectIterator(bucket, prefix=prefix + "a b/", max_keys=1)] == tree[:2]
     assert [o.key for o in oss2.ObjectIteratorV2(bucket, prefix=prefix + "a+")] == [prefix + "a+b"]
     assert [o.key for o in oss2.ObjectIteratorV2(bucket, prefix=prefix + "中文/", max_keys=1)] == [
@@ -478,7 +479,8 @@ def test_head_object_if_none_match_not_modified(bucket: oss2.Bucket, prefix: str
 def test_get_object_response_header_overrides(bucket: oss2.Bucket, prefix: str) -> None:
     key = prefix + "dl.bin"
     bucket.put_object(key, b"file")
-    params = {"response-content-type": "text/x-over", "response-content-disposition": "attachment; filename=a.txt"}
+    params = {"response-content-type": "text/x-over",
+              "response-content-disposition": "attachment; filename=a.txt"}
     got = bucket.get_object(key, params=params)
     assert got.content_type == "text/x-over"
     assert got.headers["Content-Disposition"] == "attachment; filename=a.txt"

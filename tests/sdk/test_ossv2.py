@@ -49,7 +49,8 @@ def prefix(unique: Callable[[str], str]) -> str:
     return unique("v2") + "/"
 
 
-def service_error(excinfo: pytest.ExceptionInfo[oss.exceptions.OperationError]) -> oss.exceptions.ServiceError:
+def service_error(excinfo: pytest.ExceptionInfo[oss.exceptions.OperationError],
+                  ) -> oss.exceptions.ServiceError:
     err = excinfo.value.unwrap()
     assert isinstance(err, oss.exceptions.ServiceError), repr(err)
     return err
@@ -194,8 +195,8 @@ def test_upload_part_copy_then_complete(client: oss.Client, bucket: str, prefix:
         bucket=bucket, key=key, upload_id=upload_id, part_number=1, source_key=prefix + "src",
         source_range="bytes=0-102399"))
     assert part.etag == '"' + hashlib.md5(src[:102400]).hexdigest().upper() + '"'
-    tail = client.upload_part(oss.UploadPartRequest(bucket=bucket, key=key, upload_id=upload_id, part_number=2,
-                                                    body=src[102400:]))
+    tail = client.upload_part(oss.UploadPartRequest(bucket=bucket, key=key, upload_id=upload_id,
+                                                    part_number=2, body=src[102400:]))
     client.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
         bucket=bucket, key=key, upload_id=upload_id,
         complete_multipart_upload=oss.CompleteMultipartUpload(parts=[

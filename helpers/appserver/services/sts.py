@@ -112,7 +112,7 @@ class SdkAssumeRole:
         from alibabacloud_sts20150401 import models as sts_models
         from alibabacloud_sts20150401.client import Client
         from alibabacloud_tea_openapi import models as api_models
-        from Tea.exceptions import TeaException
+        from Tea.exceptions import TeaException, UnretryableException
 
         s = self._settings
         config = api_models.Config(access_key_id=s.access_key_id,
@@ -123,14 +123,16 @@ class SdkAssumeRole:
                                                policy=policy, duration_seconds=duration)
         try:
             response = Client(config).assume_role(request)
+        except UnretryableException:
+            # tea wraps transport errors (connection refused, timeout) in this one class.
+            logger.warning("AssumeRole: STS at %s is unreachable", self._endpoint)
+            raise UpstreamError("STS is unreachable") from None
         except TeaException as exc:
             code = getattr(exc, "code", None) or type(exc).__name__
-            logger.warning("AssumeRole refused: %s (request id %s)", code,
-                           (getattr(exc, "data", None) or {}).get("RequestId", "?"))
+            data = getattr(exc, "data", None)
+            request_id = data.get("RequestId", "?") if isinstance(data, dict) else "?"
+            logger.warning("AssumeRole refused: %s (request id %s)", code, request_id)
             raise UpstreamError(f"STS AssumeRole failed: {code}") from None
-        except Exception as exc:  # the tea transport raises plain requests/urllib3 errors
-            logger.warning("AssumeRole unreachable: %s", type(exc).__name__)
-            raise UpstreamError("STS is unreachable") from None
         c = response.body.credentials
         expiration = str(c.expiration)
         server_time = _parse_expiration(expiration) - duration

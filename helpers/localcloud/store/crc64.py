@@ -1,18 +1,15 @@
 """CRC-64/XZ ("crc64ecma", the `x-oss-hash-crc64ecma` header): incremental CRC and combine.
 
-The CRC runs in crcmod's C extension; a pure-Python loop manages about 10 MB/s, far too slow for
-object bodies, so importing this module fails loudly when the extension is missing. `crc64_combine`
-is zlib's GF(2) matrix method (as in oss2's `crc64_combine.py`): crc(A‖B) from crc(A), crc(B), len(B).
+The CRC runs in anycrc's C code (slice-by-N, about 10 GB/s here, against 0.4 GB/s for crcmod's
+C extension and 10 MB/s for a pure-Python loop): on the upload path it used to cost more than MD5.
+`crc64_combine` is zlib's GF(2) matrix method (as in oss2's `crc64_combine.py`):
+crc(A‖B) from crc(A), crc(B), len(B).
 This module imports nothing from the rest of the local cloud.
 """
 
 from __future__ import annotations
 
-import crcmod.crcmod as _crcmod
-
-if not _crcmod._usingExtension:
-    raise ImportError("crcmod's C extension is not available; CRC-64 in pure Python is too slow "
-                      "(reinstall crcmod with a C compiler present)")
+import anycrc
 
 _POLY = 0x142F0E1EBA9EA3693
 _XOROUT = 0xFFFFFFFFFFFFFFFF
@@ -20,14 +17,12 @@ _XOROUT = 0xFFFFFFFFFFFFFFFF
 _POLY_REFLECTED = 0xC96C5795D7870F42
 _MASK = (1 << 64) - 1
 
-_crc_fun = _crcmod.mkCrcFun(_POLY, initCrc=0, rev=True, xorOut=_XOROUT)
-
-USING_C_EXTENSION: bool = bool(_crcmod._usingExtension)
+_MODEL = anycrc.Model("CRC64-XZ")
 
 
 def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     """CRC-64/XZ of `data`; pass the previous result as `crc` to continue over more data."""
-    return int(_crc_fun(data, crc))
+    return int(_MODEL.calc(data, crc))
 
 
 def _gf2_times(mat: list[int], vec: int) -> int:

@@ -27,7 +27,7 @@ from helpers.localcloud.xml import build, render_error
 
 # Bytes handed to the store per thread hop: large enough that the hop costs nothing,
 # small enough that memory stays flat whatever the object size (at most two batches in flight).
-WRITE_BATCH = 4 * 1024 * 1024
+WRITE_BATCH = 1024 * 1024
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 
 
