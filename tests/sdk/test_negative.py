@@ -315,7 +315,7 @@ def test_put_object_1024_byte_key_invalid_object_name(bucket: oss2.Bucket,
     err = server_error(lambda: bucket.put_object(long_key, b"x"))
     assert isinstance(err, oss2.exceptions.InvalidObjectName)
     assert (err.status, err.code) == (400, "InvalidObjectName")
-    assert err.message == "The specified object is not valid."
+    assert err.message == "The Length of Object name must be less than 1024"
     assert bucket.put_object(long_key[:1023], b"x").status == 200   # the limit itself is fine
 
 

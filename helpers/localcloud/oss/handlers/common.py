@@ -38,8 +38,10 @@ def owner(ctx: LocalCloud) -> list[tuple[str, Value]]:
 
 def check_key(key: str) -> None:
     """Object-name rules of real OSS: 1-1023 UTF-8 bytes, no leading `/` or `\\`, no CR/LF/NUL."""
-    if not key or len(key.encode("utf-8")) > MAX_KEY_BYTES or key[0] in "/\\" \
-            or any(c in key for c in "\r\n\x00"):
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        # [doc: "HTTP status code 400"] the length rule has its own message.
+        raise InvalidObjectName("The Length of Object name must be less than 1024")
+    if not key or key[0] in "/\\" or any(c in key for c in "\r\n\x00"):
         raise InvalidObjectName()
 
 
