@@ -183,8 +183,9 @@ class AppServerClient:
 
     def uploads(self) -> list[dict[str, Any]]:
         body = self._call("GET", "/api/uploads")
-        items = body.get("uploads", body.get("items", body)) if isinstance(body, dict) else body
-        return [dict(item) for item in items]
+        if not isinstance(body, list):
+            raise ClientError("malformed /api/uploads answer (expected a list)")
+        return [dict(item) for item in body]
 
     # ---------------------------------------------------------------------------------- transport
 

@@ -88,7 +88,9 @@ def call_oss2(fn: Callable[[], T], *, on_credential_error: Callable[[], None] | 
     except oss2.exceptions.ServerError as exc:
         if exc.code in CREDENTIAL_CODES and on_credential_error is not None:
             on_credential_error()
-        raise oss_error(exc.status, exc.code or f"HTTP{exc.status}", exc.message, exc.request_id) from exc
+        # `from None`: OSS error documents echo the SecurityToken (and StringToSign), which oss2's
+        # str(exc) prints; a chained traceback would put them in logs. The fields are copied.
+        raise oss_error(exc.status, exc.code or f"HTTP{exc.status}", exc.message, exc.request_id) from None
     except oss2.exceptions.RequestError as exc:
         raise OssUnreachable(f"OSS unreachable: {type(exc.exception).__name__}") from exc
     except oss2.exceptions.InconsistentError as exc:
@@ -107,7 +109,7 @@ def call_v2(fn: Callable[[], T], *, on_credential_error: Callable[[], None] | No
             if inner.code in CREDENTIAL_CODES and on_credential_error is not None:
                 on_credential_error()
             raise oss_error(int(inner.status_code), str(inner.code or f"HTTP{inner.status_code}"),
-                            str(inner.message or ""), str(inner.request_id or "")) from exc
+                            str(inner.message or ""), str(inner.request_id or "")) from None  # as above
         if isinstance(inner, oss_v2.exceptions.CredentialsFetchError):
             cause = inner.kwargs.get("error")
             if isinstance(cause, ClientError):
@@ -158,21 +160,3 @@ def callback_reply(response: httpx.Response) -> Any:
         except ValueError:
             return response.text
     return None
-
-
-def oss2_callback_reply(result: Any) -> Any:
-    """oss2 leaves the callback body unread in `result.resp` (reference §7.4)."""
-    resp = getattr(result, "resp", None)
-    if resp is None:
-        return None
-    body = resp.read()
-    if not body:
-        return None
-    if result.status == 203:
-        fields = error_fields(body)
-        return {"Code": fields.get("Code", "CallbackFailed"), "Message": fields.get("Message", "")}
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", "replace")
-
