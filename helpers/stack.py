@@ -1,12 +1,14 @@
-"""Start, stop and report the local stack: the local cloud (OSS + STS ports) as its own process.
+"""Start, stop and report the local stack: the local cloud (OSS + STS ports) and the app server,
+each its own process, like separate machines in production.
 
     python -m helpers.stack up [--json]     start (or reuse) the stack; print the contract JSON
     python -m helpers.stack down            stop it
     python -m helpers.stack status          report what runs and whether it answers
 
 State lives in `.workbook/` (git-ignored): `stack.json` (ports, pids, log paths), the credentials
-file (mode 0600), and the local cloud's data. Nothing printed here contains a secret.
-The app server joins the stack in its own issue; `appserver_url` is null until then.
+file (mode 0600), the local cloud's data and the app server's database. Nothing printed here
+contains a secret. `up` also creates the workbook bucket and its CORS rule (browsers upload
+straight to OSS), through the SDK with the account owner's key, as one would on real OSS.
 """
 
 from __future__ import annotations
@@ -48,12 +50,18 @@ class StackInfo:
     credentials_file: str
     localcloud_pid: int
     localcloud_log: str
+    appserver_pid: int | None = None
+    appserver_log: str | None = None
 
     def public(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("localcloud_pid", "localcloud_log"):
+        for k in ("localcloud_pid", "localcloud_log", "appserver_pid", "appserver_log"):
             d.pop(k)
         return d
+
+    @property
+    def pids(self) -> list[int]:
+        return [p for p in (self.appserver_pid, self.localcloud_pid) if p]
 
 
 def _alive(pid: int) -> bool:
@@ -88,17 +96,29 @@ def read_state(directory: Path | None = None) -> StackInfo | None:
         return None
 
 
+def _appserver_healthy(url: str | None, timeout: float = 2.0) -> bool:
+    if not url:
+        return False
+    try:
+        r = httpx.get(url + "/openapi.json", timeout=timeout, trust_env=False)
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
+
+
 def running(directory: Path | None = None) -> StackInfo | None:
-    """The stack recorded in the state file, if its processes live and answer."""
+    """The stack recorded in the state file, if all its processes live and answer."""
     info = read_state(directory)
-    if info and _alive(info.localcloud_pid) and _healthy(info.oss_endpoint):
+    if (info and all(_alive(p) for p in info.pids) and _healthy(info.oss_endpoint)
+            and _appserver_healthy(info.appserver_url)):
         return info
     return None
 
 
 def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
-    """Create the workbook bucket with the account owner's key, through the SDK as on real OSS."""
+    """Create the workbook bucket and its CORS rule with the account owner's key, through the SDK."""
     import oss2
+    from oss2.models import BucketCors, CorsRule
 
     auth = oss2.Auth(creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
     bucket = oss2.Bucket(auth, info.oss_endpoint, info.bucket)
@@ -106,43 +126,77 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
         bucket.get_bucket_info()
     except oss2.exceptions.NoSuchBucket:
         bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+    # Browsers PUT/POST straight to OSS from the app server's page: allow that origin.
+    rule = CorsRule(allowed_origins=[info.appserver_url or "*"],
+                    allowed_methods=["GET", "PUT", "POST", "HEAD"], allowed_headers=["*"],
+                    expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
+    bucket.put_bucket_cors(BucketCors([rule]))
 
 
-def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: str = DEFAULT_REGION,
-       timeout: float = 30.0) -> StackInfo:
-    """Start the stack (or return the running one) and wait until it answers."""
-    directory = directory or state_dir()
-    existing = running(directory)
-    if existing:
-        return existing
-    directory.mkdir(parents=True, exist_ok=True)
-    ready = directory / "localcloud.ready"
+def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float) -> tuple[subprocess.Popen[bytes],
+                                                                                  dict[str, Any]]:
+    """Start `python -m <args>` detached, wait for its ready file, return (process, ready JSON)."""
     ready.unlink(missing_ok=True)
-    log_path = directory / "localcloud.log"
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.localcloud", "serve", "--data", str(directory),
-             "--region", region, "--bucket", bucket, "--ready-file", str(ready)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            cwd=PROJECT_ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", *args, "--ready-file", str(ready)], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                cwd=PROJECT_ROOT)
     deadline = time.monotonic() + timeout
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            raise RuntimeError(f"the local cloud did not start; see {log_path}")
+            raise RuntimeError(f"{args[0]} did not start; see {log_path}")
         time.sleep(0.05)
-    started = json.loads(ready.read_text(encoding="utf-8"))
+    return proc, json.loads(ready.read_text(encoding="utf-8"))
+
+
+def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: str = DEFAULT_REGION,
+       timeout: float = 30.0) -> StackInfo:
+    """Start the stack (or return the running one) and wait until every part answers."""
+    directory = directory or state_dir()
+    existing = running(directory)
+    if existing:
+        return existing
+    down(directory)  # a half-alive stack from before: stop what is left of it
+    directory.mkdir(parents=True, exist_ok=True)
+    cloud_log = directory / "localcloud.log"
+    cloud, started = _spawn(["helpers.localcloud", "serve", "--data", str(directory), "--region", region,
+                             "--bucket", bucket], cloud_log, directory / "localcloud.ready", timeout)
     creds_path = Path(started["credentials_file"])
     creds = json.loads(creds_path.read_text(encoding="utf-8"))
+    app_log = directory / "appserver.log"
+    try:
+        app, app_started = _spawn(
+            ["helpers.appserver", "serve", "--credentials", str(creds_path), "--oss-endpoint",
+             started["oss_endpoint"], "--sts-endpoint", started["sts_endpoint"], "--db",
+             str(directory / "appserver.sqlite3")], app_log, directory / "appserver.ready", timeout)
+    except RuntimeError:
+        _stop_pid(cloud.pid, 5.0)
+        raise
     info = StackInfo(oss_endpoint=started["oss_endpoint"], sts_endpoint=started["sts_endpoint"],
-                     appserver_url=None, bucket=bucket, region=region, role_arn=creds["role_arn"],
-                     credentials_file=str(creds_path), localcloud_pid=proc.pid, localcloud_log=str(log_path))
+                     appserver_url=app_started["appserver_url"], bucket=bucket, region=region,
+                     role_arn=creds["role_arn"], credentials_file=str(creds_path), localcloud_pid=cloud.pid,
+                     localcloud_log=str(cloud_log), appserver_pid=app.pid, appserver_log=str(app_log))
     _ensure_bucket(info, creds)
     tmp = directory / "stack.json.tmp"
     tmp.write_text(json.dumps(asdict(info), indent=2), encoding="utf-8")
     os.replace(tmp, directory / "stack.json")
     return info
+
+
+def _stop_pid(pid: int, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    if not _alive(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def down(directory: Path | None = None, timeout: float = 10.0) -> bool:
@@ -151,16 +205,9 @@ def down(directory: Path | None = None, timeout: float = 10.0) -> bool:
     info = read_state(directory)
     if info is None:
         return False
-    was_running = _alive(info.localcloud_pid)
-    if was_running:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(info.localcloud_pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(info.localcloud_pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(info.localcloud_pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(info.localcloud_pid, signal.SIGKILL)
+    was_running = any(_alive(p) for p in info.pids)
+    for pid in info.pids:
+        _stop_pid(pid, timeout)
     (directory / "stack.json").unlink(missing_ok=True)
     return was_running
 
@@ -169,10 +216,15 @@ def status(directory: Path | None = None) -> dict[str, Any]:
     info = read_state(directory)
     if info is None:
         return {"running": False}
-    alive = _alive(info.localcloud_pid)
-    return {"running": alive, "localcloud": {"pid": info.localcloud_pid, "alive": alive,
-                                             "healthy": alive and _healthy(info.oss_endpoint),
-                                             "log": info.localcloud_log},
+    cloud_alive = _alive(info.localcloud_pid)
+    app_alive = bool(info.appserver_pid) and _alive(info.appserver_pid or 0)
+    return {"running": cloud_alive and app_alive,
+            "localcloud": {"pid": info.localcloud_pid, "alive": cloud_alive,
+                           "healthy": cloud_alive and _healthy(info.oss_endpoint),
+                           "log": info.localcloud_log},
+            "appserver": {"pid": info.appserver_pid, "alive": app_alive,
+                          "healthy": app_alive and _appserver_healthy(info.appserver_url),
+                          "log": info.appserver_log},
             **info.public()}
 
 

@@ -15,18 +15,29 @@ from typing import Any
 import httpx
 import pytest
 
-CONTRACT_KEYS = {"oss_endpoint", "sts_endpoint", "appserver_url", "bucket", "region", "role_arn",
-                 "credentials_file"}
+CONTRACT_KEYS = {
+    "oss_endpoint",
+    "sts_endpoint",
+    "appserver_url",
+    "bucket",
+    "region",
+    "role_arn",
+    "credentials_file",
+}
 
 
 def _secrets(doc: dict[str, Any]) -> list[str]:
-    return [doc["admin"]["access_key_secret"], doc["appserver"]["access_key_secret"],
-            *(u["password"] for u in doc["app_users"])]
+    return [
+        doc["admin"]["access_key_secret"],
+        doc["appserver"]["access_key_secret"],
+        *(u["password"] for u in doc["app_users"]),
+    ]
 
 
 def _stack(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "helpers.stack", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.stack", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
@@ -62,20 +73,50 @@ def test_stack_status_and_down_stop_the_processes(stack_env: dict[str, str]) -> 
     status = _stack(["status"], stack_env)
     assert status.returncode == 0
     report = json.loads(status.stdout)
-    assert report["running"] and report["localcloud"]["healthy"]
-    pid = report["localcloud"]["pid"]
+    assert report["running"] and report["localcloud"]["healthy"] and report["appserver"]["healthy"]
+    pids = [report["localcloud"]["pid"], report["appserver"]["pid"]]
     assert _stack(["down"], stack_env).returncode == 0
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
+    for pid in pids:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
+        )
     assert _stack(["status"], stack_env).returncode == 3
+
+
+def test_stack_up_serves_app_server_and_bucket_cors_for_its_origin(stack_env: dict[str, str]) -> None:
+    info = json.loads(_stack(["up", "--json"], stack_env).stdout)
+    assert httpx.get(info["appserver_url"] + "/openapi.json", trust_env=False).status_code == 200
+    preflight = httpx.options(
+        info["oss_endpoint"] + "/" + info["bucket"] + "/users/alice/x.txt",
+        trust_env=False,
+        headers={"Origin": info["appserver_url"], "Access-Control-Request-Method": "PUT"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == info["appserver_url"]
+    other = httpx.options(
+        info["oss_endpoint"] + "/" + info["bucket"] + "/users/alice/x.txt",
+        trust_env=False,
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT"},
+    )
+    assert other.status_code == 403
 
 
 def test_localcloud_serve_prints_endpoints_and_path_never_secrets(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
-    cmd = [sys.executable, "-m", "helpers.localcloud", "serve", "--data", str(tmp_path / "d"),
-           "--ready-file", str(ready)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers.localcloud",
+        "serve",
+        "--data",
+        str(tmp_path / "d"),
+        "--ready-file",
+        str(ready),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -102,7 +143,20 @@ def test_localcloud_serve_busy_port_fails_cleanly(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        r = subprocess.run([sys.executable, "-m", "helpers.localcloud", "serve", "--data", str(tmp_path),
-                            "--oss-port", str(port)], capture_output=True, text=True, timeout=30)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.localcloud",
+                "serve",
+                "--data",
+                str(tmp_path),
+                "--oss-port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert r.returncode == 2
     assert "cannot start" in r.stderr and "Traceback" not in r.stderr
