@@ -574,3 +574,15 @@ def test_upload_part_copy_missing_source_no_such_key(bucket: oss2.Bucket, prefix
     with pytest.raises(NoSuchKey):
         bucket.upload_part_copy(bucket.bucket_name, prefix + "none", None, prefix + "t", upload_id, 1)
     bucket.abort_multipart_upload(prefix + "t", upload_id)
+
+
+def test_unsupported_subresource_refused_object_untouched(bucket: oss2.Bucket, prefix: str) -> None:
+    # The local cloud has no object tagging: the SDK call must fail, not delete or overwrite the object.
+    key = prefix + "tagged"
+    bucket.put_object(key, b"keep me")
+    with pytest.raises(oss2.exceptions.ServerError) as info:
+        bucket.put_object_tagging(key, oss2.models.Tagging(oss2.models.TaggingRule()))
+    assert (info.value.status, info.value.code) == (400, "InvalidRequest")
+    with pytest.raises(oss2.exceptions.ServerError):
+        bucket.delete_object_tagging(key)
+    assert bucket.get_object(key).read() == b"keep me"

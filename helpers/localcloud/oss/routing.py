@@ -47,6 +47,19 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
 ]}
 
 
+# Sub-resources of OSS APIs the local cloud does not implement. A request naming one is refused, never
+# routed to the plain API of the same method: `DELETE /k?tagging` must not delete the object, and
+# `PUT /k?tagging` must not overwrite it with the tagging XML.
+UNSUPPORTED_SUBRESOURCES: frozenset[str] = frozenset("""
+tagging symlink restore lifecycle logging website referer versioning versions policy encryption replication
+replicationLocation replicationProgress inventory worm wormId wormExtend qos qosInfo stat requestPayment
+transferAcceleration cname metaQuery resourceGroup style regionList live comp vod objectInfo link group
+asyncFetch httpsConfig redundancyTransition accessPoint accessPointPolicy publicAccessBlock x-oss-process
+x-oss-async-process bucketArchiveDirectRead resourcePool resourcePoolInfo resourcePoolBuckets
+requesterQosInfo qosRequester cloudboxes
+""".split())
+
+
 def is_ip_host(host: str) -> bool:
     """True for IPv4/bracketed IPv6 literals and `localhost`: both SDKs use path style there."""
     h = host
@@ -114,6 +127,9 @@ def _is_form_post(headers: Headers) -> bool:
 def operation_for(req: OssRequest) -> Operation:
     """The OSS API this request calls (reference §8, §11.3). Raises MethodNotAllowed otherwise."""
     m, has = req.method, req.has_q
+    unsupported = sorted({k for k, _ in req.query} & UNSUPPORTED_SUBRESOURCES)
+    if unsupported:
+        raise InvalidRequest(f"The '{unsupported[0]}' sub-resource is not supported by the local cloud.")
     if req.bucket is None:
         if m == "GET":
             return OPERATIONS["ListBuckets"]
