@@ -1,0 +1,227 @@
+"""The upload page in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+One real stack for the module (`helpers.stack.up` in a temp state dir: local cloud and app server
+as separate processes, bucket and CORS rule created through the SDK). The browser loads the page
+from the app server's origin, logs in, posts a file straight to OSS (PostObject, cross-origin, with
+a callback) and downloads it back through a signed URL. Every request to a host other than
+127.0.0.1 is aborted and recorded: the page must need nothing from the network.
+
+A missing Chromium or Playwright is a failure, not a skip: this is the only test of the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from helpers import stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+FILE_SIZE = 300 * 1024
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.StackInfo]:
+    directory = tmp_path_factory.mktemp("stack")
+    try:
+        info = stack.up(directory)
+        yield info
+    finally:
+        stack.down(directory)
+
+
+@pytest.fixture(scope="module")
+def passwords(running_stack: stack.StackInfo) -> dict[str, str]:
+    doc = json.loads(Path(running_stack.credentials_file).read_text(encoding="utf-8"))
+    return {u["username"]: u["password"] for u in doc["app_users"]}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    # Fail, not skip, when the browser or its driver is missing (.ci/run installs chromium).
+    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: apt-get install chromium"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh context (no cookies, no storage) whose off-loopback requests are aborted and listed in
+    `page.blocked`; console errors are listed in `page.console_errors`."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1000, "height": 1100})
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.blocked = blocked
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _login(page: Any, url: str, username: str, password: str) -> None:
+    page.goto(url + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-button")
+    page.wait_for_selector(f"body[data-user='{username}']")
+    page.wait_for_selector("#files-status:not(:empty)")
+    page.wait_for_function("document.getElementById('files-status').textContent !== 'Loading…'")
+
+
+def _payload(size: int) -> bytes:
+    # Deterministic, not compressible, not all one byte: a corrupted range would show.
+    return bytes((i * 7919 + (i >> 8)) & 0xFF for i in range(size))
+
+
+def test_upload_page_alice_uploads_sees_callback_and_downloads_same_bytes(
+    page: Any, running_stack: stack.StackInfo, passwords: dict[str, str], tmp_path: Path
+) -> None:
+    url = running_stack.appserver_url
+    assert url and urlsplit(url).hostname == "127.0.0.1"
+    data = _payload(FILE_SIZE)
+    source = tmp_path / "report-2024.bin"
+    source.write_bytes(data)
+
+    _login(page, url, "alice", passwords["alice"])
+    assert page.locator("#token-masked").inner_text().endswith("chars)")
+    page.set_input_files("#file", str(source))
+    # Record every progress value the page shows, to see it move and end at 100.
+    page.evaluate("""() => { window.__progress = [];
+        new MutationObserver(() => window.__progress.push(document.getElementById('progress').value))
+          .observe(document.getElementById('progress-text'), {childList: true, characterData: true,
+                                                              subtree: true}); }""")
+    page.click("#upload-button")
+    page.wait_for_selector("body[data-upload-state='done'], body[data-upload-state='failed']")
+    assert page.get_attribute("body", "data-upload-state") == "done", page.locator("#error").inner_text()
+
+    assert page.locator("#progress").evaluate("p => p.value") == 100
+    assert page.locator("#progress-text").inner_text() == "100%"
+    progress = page.evaluate("window.__progress")
+    assert progress and progress[-1] == 100
+    reply = json.loads(page.locator("#callback-reply").inner_text())
+    key = "users/alice/report-2024.bin"
+    assert reply["ok"] is True and reply["key"] == key and reply["size"] == FILE_SIZE
+    # The form fields are shown, the STS token only masked.
+    fields = page.locator("#policy-fields").text_content() or ""
+    assert "x-oss-security-token" in fields and "chars)" in fields
+
+    link = page.locator(f"a.download-link[data-key='{key}']")
+    link.wait_for()
+    href = link.get_attribute("href")
+    assert href and href.startswith(running_stack.oss_endpoint + "/")
+    with page.expect_download() as dl_info:
+        link.click()
+    download = dl_info.value
+    assert download.suggested_filename == "report-2024.bin"
+    assert Path(download.path()).read_bytes() == data
+    # The same signed URL outside the browser: same bytes, and the attachment name OSS was told.
+    r = httpx.get(href, trust_env=False, timeout=30)
+    assert r.status_code == 200 and r.content == data
+    assert "report-2024.bin" in r.headers["content-disposition"]
+
+    page.locator("#policy-details").evaluate("d => { d.open = true; }")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "upload_page.png"), full_page=True)
+    assert page.blocked == []
+    assert page.console_errors == []
+
+
+def test_upload_page_bob_does_not_see_alice_files(
+    page: Any, running_stack: stack.StackInfo, passwords: dict[str, str], tmp_path: Path
+) -> None:
+    url = running_stack.appserver_url
+    assert url
+    # Alice's file exists whatever order the tests run in: upload one through the page.
+    source = tmp_path / "alice-only.txt"
+    source.write_bytes(b"alice's secret notes\n" * 100)
+    _login(page, url, "alice", passwords["alice"])
+    page.set_input_files("#file", str(source))
+    page.click("#upload-button")
+    page.wait_for_selector("body[data-upload-state='done'], body[data-upload-state='failed']")
+    assert page.get_attribute("body", "data-upload-state") == "done", page.locator("#error").inner_text()
+    page.locator("a.download-link[data-key='users/alice/alice-only.txt']").wait_for()
+
+    page.click("#logout-button")
+    _login(page, url, "bob", passwords["bob"])
+    keys = page.locator("a.download-link").evaluate_all("links => links.map(a => a.dataset.key)")
+    assert not [k for k in keys if not k.startswith("users/bob/")]
+    assert "alice-only" not in page.locator("#files").inner_text()
+    assert page.blocked == []
+
+
+def test_upload_page_wrong_password_shows_error(
+    page: Any, running_stack: stack.StackInfo
+) -> None:
+    url = running_stack.appserver_url
+    page.goto(f"{url}/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.fill("#username", "alice")
+    page.fill("#password", "not-the-password")
+    page.click("#login-button")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "HTTP 401" in page.locator("#error-code").inner_text()
+    assert page.locator("#upload-section").is_hidden()
+    assert page.get_attribute("body", "data-user") is None
+
+
+def test_upload_page_oss_refusal_shows_xml_code_and_message(
+    page: Any, running_stack: stack.StackInfo, passwords: dict[str, str], tmp_path: Path
+) -> None:
+    """A policy whose size limit the file exceeds: OSS refuses, the page shows its XML Code/Message."""
+    url = running_stack.appserver_url
+    _login(page, url, "alice", passwords["alice"])
+    source = tmp_path / "too-big.bin"
+    source.write_bytes(b"x" * 4096)
+    page.set_input_files("#file", str(source))
+    # Ask for a 1 KiB limit: the page's own request plus max_size, as a client may send.
+    page.route(f"{url}/api/post-policy", lambda route: route.continue_(
+        post_data=json.dumps({**json.loads(route.request.post_data or "{}"), "max_size": 1024})))
+    page.click("#upload-button")
+    page.wait_for_selector("body[data-upload-state='failed']")
+    assert page.locator("#error-code").inner_text() == "[EntityTooLarge]"
+    assert page.locator("#error-message").inner_text()
+    assert "(HTTP 400)" in page.locator("#error-title").inner_text()
+    assert page.locator("#callback-reply").inner_text() == "(no callback reply)"
+
+
+def test_static_files_reference_no_external_url() -> None:
+    static = ROOT / "helpers" / "appserver" / "static"
+    for path in static.iterdir():
+        text = path.read_text(encoding="utf-8")
+        for scheme in ("http://", "https://", "//cdn", "@import"):
+            assert scheme not in text, f"{path.name} references {scheme}"
+    assert shutil.which("chromium") or os.access(CHROMIUM, os.X_OK)
