@@ -13,35 +13,17 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from helpers import stack
+from helpers import stack, workbook
 
 
 def _session_policy(bucket: str, user: str) -> str:
     return json.dumps({"Version": "1", "Statement": [{
         "Effect": "Allow", "Action": ["oss:PutObject", "oss:GetObject"],
         "Resource": [f"acs:oss:*:*:{bucket}/users/{user}/*"]}]})
-
-
-def _assume_role(info: stack.StackInfo, creds: dict[str, Any], user: str) -> dict[str, str]:
-    from aliyunsdkcore.client import AcsClient
-    from aliyunsdksts.request.v20150401.AssumeRoleRequest import AssumeRoleRequest
-
-    client = AcsClient(creds["appserver"]["access_key_id"], creds["appserver"]["access_key_secret"],
-                       info.region)
-    req = AssumeRoleRequest()
-    req.set_endpoint(info.sts_endpoint.removeprefix("http://"))
-    req.set_protocol_type("http")
-    req.set_RoleArn(info.role_arn)
-    req.set_RoleSessionName(f"workbook-{user}")
-    req.set_DurationSeconds(900)
-    req.set_Policy(_session_policy(info.bucket, user))
-    body = json.loads(client.do_action_with_exception(req))
-    return body["Credentials"]
 
 
 def main() -> int:
@@ -64,7 +46,7 @@ def main() -> int:
 
     def start_stack() -> str:
         state["info"] = info = stack.up()
-        state["creds"] = json.loads(Path(info.credentials_file).read_text(encoding="utf-8"))
+        state["book"] = workbook.connect("local")
         return f"OSS {info.oss_endpoint}, STS {info.sts_endpoint} (local cloud)"
 
     def health() -> str:
@@ -73,7 +55,8 @@ def main() -> int:
         return "both ports answer"
 
     def sts_token() -> str:
-        c = _assume_role(state["info"], state["creds"], "alice")
+        c = state["book"].assume_role(_session_policy(state["info"].bucket, "alice"),
+                                      session_name="workbook-alice")
         state["sts"] = c
         return f"AccessKeyId {c['AccessKeyId'][:8]}…, expires {c['Expiration']}"
 

@@ -21,10 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from helpers.appserver import db
 from helpers.appserver.errors import AppError
-from helpers.appserver.routes import auth, callback, pages, sign, sts
+from helpers.appserver.routes import auth, callback, pages, sign, sts, trace
 from helpers.appserver.routes.pages import STATIC_DIR
 from helpers.appserver.services.callbacks import PublicKeyCache
 from helpers.appserver.services.sts import AssumeRole, StsBroker
+from helpers.appserver.tracing import TraceLog, TraceMiddleware
 from helpers.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -71,10 +72,12 @@ def create_app(settings: Settings, *, now: Callable[[], float] = time.time,
                               "for direct upload to OSS.")
     app.state.settings = settings
     app.state.now = now
-    app.state.broker = StsBroker(settings, now=now, assume_role=assume_role)
+    app.state.trace = TraceLog()
+    app.state.broker = StsBroker(settings, now=now, assume_role=assume_role, trace=app.state.trace)
     app.state.keys = key_cache or PublicKeyCache()
-    for router in (auth.router, sts.router, sign.router, callback.router, pages.router):
+    for router in (auth.router, sts.router, sign.router, callback.router, trace.router, pages.router):
         app.include_router(router)
+    app.add_middleware(TraceMiddleware, log=app.state.trace)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation)

@@ -6,6 +6,7 @@
       .signed_url(method, key, ...) -> SignedUrl POST /api/signed-url
       .post_policy(key, ...)    -> PostPolicy   POST /api/post-policy
       .uploads()                -> list[dict]   GET  /api/uploads
+      .trace(since)             -> (cursor, [exchange json])  GET /api/trace (for helpers.trace)
 
 Every response's `Date` header is recorded (`last_server_date`, with the local time it arrived
 at in `last_received_at`) so the credentials cache can correct for clock skew. Non-2xx answers
@@ -117,8 +118,10 @@ class AppServerClient:
     """The app server's HTTP API. `transport=` lets tests route requests in-process."""
 
     def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None,
-                 timeout: float = 10.0, now: Callable[[], float] = time.time) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport, timeout=timeout)
+                 timeout: float = 10.0, now: Callable[[], float] = time.time,
+                 event_hooks: dict[str, list[Callable[..., Any]]] | None = None) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport, timeout=timeout,
+                                  event_hooks=event_hooks)
         self._now = now
         self._token: str | None = None
         self.last_server_date: float | None = None
@@ -161,9 +164,11 @@ class AppServerClient:
             raise ClientError(f"malformed /api/sts answer ({type(exc).__name__} {exc.args[0]!r})") from None
 
     def signed_url(self, method: Literal["PUT", "GET"], key: str, *, content_type: str | None = None,
-                   expires: int | None = None, download_name: str | None = None) -> SignedUrl:
+                   expires: int | None = None, download_name: str | None = None,
+                   signature_version: Literal["v4", "v1"] | None = None) -> SignedUrl:
         payload: dict[str, Any] = {"method": method, "key": key}
-        optional = {"content_type": content_type, "expires": expires, "download_name": download_name}
+        optional = {"content_type": content_type, "expires": expires, "download_name": download_name,
+                    "signature_version": signature_version}
         payload.update({name: value for name, value in optional.items() if value is not None})
         body = self._call("POST", "/api/signed-url", json=payload)
         return SignedUrl(url=str(body["url"]), method=str(body["method"]),
@@ -171,8 +176,11 @@ class AppServerClient:
                          key=str(body["key"]), expires_at=str(body["expires_at"]))
 
     def post_policy(self, key: str, *, content_type: str | None = None, max_size: int | None = None,
-                    callback: bool = False) -> PostPolicy:
+                    callback: bool = False, signature_version: Literal["v4", "v1"] | None = None,
+                    ) -> PostPolicy:
         payload: dict[str, Any] = {"key": key, "callback": callback}
+        if signature_version is not None:
+            payload["signature_version"] = signature_version
         if content_type is not None:
             payload["content_type"] = content_type
         if max_size is not None:
@@ -186,6 +194,13 @@ class AppServerClient:
         if not isinstance(body, list):
             raise ClientError("malformed /api/uploads answer (expected a list)")
         return [dict(item) for item in body]
+
+    def trace(self, since: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        """The app server's masked record of this user's exchanges after `since`, and the next cursor."""
+        body = self._call("GET", "/api/trace", params={"since": since})
+        if not isinstance(body, dict) or not isinstance(body.get("exchanges"), list):
+            raise ClientError("malformed /api/trace answer")
+        return int(body.get("cursor", since)), [dict(item) for item in body["exchanges"]]
 
     # ---------------------------------------------------------------------------------- transport
 

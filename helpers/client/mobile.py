@@ -9,6 +9,7 @@
     c.upload_resumable("big.bin", path, part_size=..., progress=cb)   oss2.resumable_upload
     c.list_uploads()                     GET /api/uploads
     c.masked()                           the cached STS credentials, masked, for display
+    MobileClient(..., recorder=helpers.trace.Recorder())   records every exchange (masked) for diagrams
 
 Keys are relative to the user's folder (`Prefix` from /api/sts, e.g. `users/alice/`); a key that
 already starts with that prefix is taken as full, and `absolute=True` addresses any key (so
@@ -30,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import alibabacloud_oss_v2 as oss_v2
 import httpx
@@ -55,6 +56,9 @@ from helpers.client.results import (
     crc_str,
     raise_for_oss,
 )
+
+if TYPE_CHECKING:
+    from helpers.trace import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +85,17 @@ class MobileClient:
                  signature_version: Literal["v4", "v1"] = "v4", refresh_margin: float = 300.0,
                  now: Callable[[], float] = time.time, transport: httpx.BaseTransport | None = None,
                  oss_transport: httpx.BaseTransport | None = None, checkpoint_dir: str | Path | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, recorder: Recorder | None = None) -> None:
         self.username = username
         self._password = password
         self.signature_version = signature_version
-        self.api = AppServerClient(appserver_url, transport=transport, now=now)
-        self._http = httpx.Client(transport=oss_transport, timeout=timeout)
+        self.recorder = recorder
+        self.api = AppServerClient(appserver_url, transport=transport, now=now,
+                                   event_hooks=recorder.httpx_hooks("AppServer") if recorder else None)
+        self._http = httpx.Client(transport=oss_transport, timeout=timeout,
+                                  event_hooks=recorder.httpx_hooks("OSS") if recorder else None)
+        if recorder is not None:
+            recorder.add_source(self.api.trace)
         self._checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else Path(tempfile.gettempdir())
         self._targets: dict[str, Target] = {}
         self._lock = threading.Lock()
@@ -155,8 +164,11 @@ class MobileClient:
             bucket = self._oss2_buckets.get(scope)
         if bucket is None:
             t = self.target(scope)
+            session = oss2.Session()
+            if self.recorder is not None:
+                self.recorder.install_requests(session.session, "OSS")
             bucket = oss2.Bucket(oss2_auth(self.providers[scope], self.signature_version), t.endpoint,
-                                 t.bucket, region=t.region)
+                                 t.bucket, region=t.region, session=session)
             with self._lock:
                 bucket = self._oss2_buckets.setdefault(scope, bucket)
         return bucket
@@ -170,6 +182,11 @@ class MobileClient:
             cfg = oss_v2.config.load_default()
             cfg.credentials_provider = OssV2CredentialsProvider(self.providers[scope])
             cfg.region, cfg.endpoint, cfg.signature_version = t.region, t.endpoint, self.signature_version
+            if self.recorder is not None:
+                http_client = oss_v2.transport.RequestsHttpClient()
+                http_client.open()    # creates its session (with the SDK's adapter) to hook
+                self.recorder.install_requests(http_client.session, "OSS")
+                cfg.http_client = http_client
             client = oss_v2.Client(cfg)
             with self._lock:
                 client = self._v2_clients.setdefault(scope, client)
@@ -276,7 +293,8 @@ class MobileClient:
                       expires: int | None = None) -> UploadResult:
         """PUT to a URL the app server signed, with exactly the headers it returned; no SDK."""
         signed = self._authed(lambda: self.api.signed_url("PUT", key, content_type=content_type,
-                                                          expires=expires))
+                                                          expires=expires,
+                                                          signature_version=self.signature_version))
         response = self._send("PUT", signed.url, content=data, headers=signed.headers)
         return _http_upload_result("PUT", signed.key, response, data)
 
@@ -284,7 +302,8 @@ class MobileClient:
                         expires: int | None = None) -> DownloadResult:
         """GET a URL the app server signed; `download_name` asks for a Content-Disposition."""
         signed = self._authed(lambda: self.api.signed_url("GET", key, download_name=download_name,
-                                                          expires=expires))
+                                                          expires=expires,
+                                                          signature_version=self.signature_version))
         response = self._send("GET", signed.url, headers=signed.headers)
         raise_for_oss(response)
         data = response.content
@@ -299,7 +318,8 @@ class MobileClient:
                     callback: bool = False, filename: str | None = None) -> UploadResult:
         """PostObject as a browser does: the policy's fields, then the file as the LAST field
         (OSS ignores fields after `file`; httpx writes `data` fields before `files`)."""
-        policy = self._authed(lambda: self.api.post_policy(key, content_type=content_type, callback=callback))
+        policy = self._authed(lambda: self.api.post_policy(key, content_type=content_type, callback=callback,
+                                                           signature_version=self.signature_version))
         name = filename or policy.key.rsplit("/", 1)[-1] or "file"
         files = {"file": (name, data, content_type or DEFAULT_CONTENT_TYPE)}
         response = self._send("POST", policy.url, data=policy.fields, files=files)

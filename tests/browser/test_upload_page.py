@@ -176,10 +176,16 @@ def test_upload_page_bob_does_not_see_alice_files(
     page.locator("a.download-link[data-key='users/alice/alice-only.txt']").wait_for()
 
     page.click("#logout-button")
+    assert page.locator("#file-list tr").count() == 0
     _login(page, url, "bob", passwords["bob"])
+    bob_file = tmp_path / "bob-notes.txt"
+    bob_file.write_bytes(b"bob\n")
+    page.set_input_files("#file", str(bob_file))
+    page.click("#upload-button")
+    page.locator("a.download-link[data-key='users/bob/bob-notes.txt']").wait_for()
     keys = page.locator("a.download-link").evaluate_all("links => links.map(a => a.dataset.key)")
-    assert not [k for k in keys if not k.startswith("users/bob/")]
-    assert "alice-only" not in page.locator("#files").inner_text()
+    assert keys == ["users/bob/bob-notes.txt"]
+    assert "alice" not in page.locator("#files").inner_text()
     assert page.blocked == []
 
 

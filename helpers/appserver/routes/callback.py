@@ -27,13 +27,20 @@ async def oss_callback(request: Request, settings: SettingsDep, keys: KeysDep, c
     raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
     raw_query = request.scope.get("query_string", b"")
     headers = {k.lower(): v for k, v in request.headers.items()}
-    # Blocking work (key fetch, sqlite) runs in the threadpool; no body field is read before verify.
-    await run_in_threadpool(callbacks.verify, settings=settings, keys=keys,
-                            raw_path=raw_path.decode("latin-1"), raw_query=raw_query.decode("latin-1"),
-                            headers=headers, body=body)
-    facts = callbacks.parse_body(headers.get("content-type", ""), body)
-    upload = await run_in_threadpool(callbacks.record, settings=settings, conn=conn, facts=facts,
-                                     request_id=headers.get("x-oss-request-id", ""))
+    try:
+        # Blocking work (key fetch, sqlite) runs in the threadpool; no body field is read before verify.
+        await run_in_threadpool(callbacks.verify, settings=settings, keys=keys,
+                                raw_path=raw_path.decode("latin-1"), raw_query=raw_query.decode("latin-1"),
+                                headers=headers, body=body)
+        facts = callbacks.parse_body(headers.get("content-type", ""), body)
+        upload = await run_in_threadpool(callbacks.record, settings=settings, conn=conn, facts=facts,
+                                         request_id=headers.get("x-oss-request-id", ""))
+    except CallbackRejected as exc:
+        request.state.trace_note = f"refused: {exc.detail}"    # kept for nobody: no user is proven
+        raise
+    # Only a verified, recorded callback is shown to the user it names.
+    request.state.trace_user = facts.username
+    request.state.trace_note = f"verified, recorded {upload.object_key}"
     return CallbackOut(key=upload.object_key, size=upload.size, mime_type=upload.mime_type, etag=upload.etag,
                        id=upload.id)
 

@@ -35,7 +35,9 @@ from urllib.parse import urlsplit
 
 from helpers.appserver.errors import UpstreamError
 from helpers.appserver.services.users import User
+from helpers.logging import mask_secret
 from helpers.settings import Settings
+from helpers.trace import Exchange
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,10 @@ class TempCredentials:
 
 class AssumeRole(Protocol):
     def __call__(self, *, session_name: str, policy: str, duration: int) -> Issued: ...
+
+
+class TraceSink(Protocol):
+    def add(self, user: str | None, exchange: Exchange) -> None: ...
 
 
 def _parse_expiration(value: str) -> float:
@@ -153,8 +159,9 @@ class StsBroker:
     """
 
     def __init__(self, settings: Settings, *, now: Callable[[], float] = time.time,
-                 assume_role: AssumeRole | None = None) -> None:
+                 assume_role: AssumeRole | None = None, trace: TraceSink | None = None) -> None:
         self._settings = settings
+        self._trace = trace
         self._now = now
         self._assume = assume_role or SdkAssumeRole(settings)
         self._guard = threading.Lock()
@@ -191,7 +198,16 @@ class StsBroker:
                             separators=(",", ":"))
         session_name = _SESSION_NAME_BAD.sub("-", f"{user.username}-{scope}")[:64]
         received = self._now()
-        issued = self._assume(session_name=session_name, policy=policy, duration=s.sts_duration_seconds)
+        started = time.time()    # trace times are wall-clock, whatever clock the broker runs on
+        try:
+            issued = self._assume(session_name=session_name, policy=policy, duration=s.sts_duration_seconds)
+        except UpstreamError as exc:
+            self._traced(user, started, session_name, None, exc.detail)
+            raise
+        self._traced(user, started, session_name, 200,
+                     f"AccessKeyId {mask_secret(issued.access_key_id)}, "
+                     f"AccessKeySecret {mask_secret(issued.access_key_secret)}, "
+                     f"SecurityToken {mask_secret(issued.security_token)}, Expiration {issued.expiration}")
         self.assume_role_calls += 1
         lifetime = _parse_expiration(issued.expiration) - issued.server_time
         self._skew = issued.server_time - received
@@ -199,3 +215,9 @@ class StsBroker:
                     int(lifetime))
         return TempCredentials(user.username, scope, issued.access_key_id, issued.access_key_secret,
                                issued.security_token, issued.expiration, received + lifetime)
+
+    def _traced(self, user: User, started: float, session_name: str, status: int | None, note: str) -> None:
+        if self._trace is not None:
+            self._trace.add(user.username, Exchange.create(
+                t=started, end=time.time(), source="AppServer", target="STS", method="POST",
+                path=f"/?Action=AssumeRole&RoleSessionName={session_name}", status=status, note=note))

@@ -1,0 +1,443 @@
+"""Observed HTTP exchanges between Client, AppServer, STS and OSS, rendered as a Mermaid sequenceDiagram.
+
+    rec = Recorder()
+    client = MobileClient(url, "alice", pw, recorder=rec)   # hooks the client's own transports
+    client.upload_form("a.txt", b"hi", callback=True)
+    display_mermaid(rec.mermaid())                           # or rec.to_markdown()
+
+Each side records only what it sees in-process, so the picture is the same against the local
+cloud and against Alibaba Cloud: the client records its own requests (httpx event hooks for the
+app server, signed URLs and forms; a `requests` response hook on the SDK sessions for OSS), and
+the app server records its inbound API calls, its AssumeRole calls and the OSS callbacks it
+receives (with the verification outcome), which `Recorder` pulls through `GET /api/trace`.
+Exchanges are merged by timestamp, so the clocks of the two processes must agree (they do on one
+machine; across machines the order is only as good as their NTP).
+
+Secrets are masked when an exchange is created (`Exchange.create`), through `helpers.logging`,
+the only masking code: paths keep their query names but not signatures or tokens, headers keep
+the AccessKey ID but not the signature, JSON bodies lose AccessKeySecret/SecurityToken/password
+(and here also AccessKeyId), and bodies that cannot be parsed safely (multipart forms, OSS error
+documents, which echo the security token) are summarised by size.
+
+Imports nothing from `helpers.client`, `helpers.appserver` or `helpers.localcloud` (they import it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from helpers.logging import mask_headers, mask_json, mask_secret, mask_text, mask_url
+
+logger = logging.getLogger(__name__)
+
+PARTICIPANTS: Final = ("Client", "AppServer", "STS", "OSS")
+_LABELS: Final = {"Client": "Client", "AppServer": "App server", "STS": "STS", "OSS": "OSS"}
+MAX_BODY_CHARS = 2000
+MAX_LABEL_CHARS = 90
+TRACE_PATH = "/api/trace"   # never recorded: reading the trace is not part of the story
+
+# Fields masked here on top of helpers.logging: the brief shows STS key ids masked in traces.
+_EXTRA_JSON_FIELDS = frozenset({"accesskeyid"})
+
+
+def _mask_doc(doc: Any) -> Any:
+    doc = mask_json(doc)
+    if isinstance(doc, dict):
+        return {k: (mask_secret(v) if isinstance(k, str) and k.lower() in _EXTRA_JSON_FIELDS
+                    and isinstance(v, str) else _mask_doc(v)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_mask_doc(v) for v in doc]
+    return doc
+
+
+def mask_body(content: bytes | str | None, content_type: str = "") -> str:
+    """A masked, bounded rendering of a body: JSON and url-encoded forms masked field by field,
+    anything else (multipart forms, XML, binary) only as `<N bytes type>`. A `str` without a
+    content type is text already rendered (a summary) and is masked as free text."""
+    if not content:
+        return ""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if isinstance(content, str) and not kind:    # already rendered (a summary or a remote's text)
+        text = mask_text(content)
+        return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…"
+    raw = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    text: str | None = None
+    if kind == "application/json" or kind.endswith("+json"):
+        try:
+            text = json.dumps(_mask_doc(json.loads(raw)), ensure_ascii=False, separators=(",", ":"))
+        except (UnicodeDecodeError, ValueError):
+            text = None
+    elif kind == "application/x-www-form-urlencoded":
+        try:
+            text = mask_text(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        return f"<{len(raw)} bytes{' ' + kind if kind else ''}>"
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…"
+
+
+def path_of(url: str) -> str:
+    """Path plus query of a URL (or of a path), with secret query values masked."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return mask_url(path + ("?" + parts.query if parts.query else ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its answer as seen by the side that recorded it. Build with `create()`,
+    which masks; `t` is when the request left, `end` when the answer arrived (epoch seconds).
+    `status` is None when no answer came (transport error). `note` is the error code of a
+    refusal (`AccessDenied`) or a short outcome (`verified, recorded users/alice/a.txt`)."""
+
+    t: float
+    source: str
+    target: str
+    method: str
+    path: str
+    status: int | None
+    note: str = ""
+    end: float | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    reply: str = ""
+
+    def __post_init__(self) -> None:
+        if self.source not in PARTICIPANTS or self.target not in PARTICIPANTS:
+            raise ValueError(f"participants are {', '.join(PARTICIPANTS)}")
+
+    @classmethod
+    def create(cls, *, t: float, source: str, target: str, method: str, path: str, status: int | None,
+               note: str = "", end: float | None = None, headers: Mapping[str, str] | Iterable[Any] = (),
+               body: bytes | str | None = None, body_type: str = "", reply: bytes | str | None = None,
+               reply_type: str = "") -> Exchange:
+        """An exchange with every field masked (the only way secrets could get in is through here)."""
+        masked_headers = tuple(mask_headers(headers).items()) if headers else ()
+        return cls(t=t, source=source, target=target, method=method.upper(), path=path_of(path),
+                   status=status, note=mask_text(note), end=end if end is not None and end >= t else None,
+                   headers=masked_headers, body=mask_body(body, body_type),
+                   reply=mask_body(reply, reply_type))
+
+    @property
+    def finished(self) -> float:
+        return self.t if self.end is None else self.end
+
+    @property
+    def refused(self) -> bool:
+        return self.status is None or self.status >= 400
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["headers"] = [list(pair) for pair in self.headers]
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Exchange:
+        """Re-mask on the way in too: a remote side is trusted for content, not for hygiene."""
+        status = doc.get("status")
+        end = doc.get("end")
+        ex = cls.create(t=float(doc["t"]), source=str(doc["source"]), target=str(doc["target"]),
+                        method=str(doc["method"]), path=str(doc["path"]),
+                        status=None if status is None else int(status), note=str(doc.get("note", "")),
+                        end=None if end is None else float(end),
+                        body=str(doc.get("body", "")), reply=str(doc.get("reply", "")))
+        return replace(ex, headers=tuple(_remask(str(k), str(v)) for k, v in doc.get("headers") or ()))
+
+
+def _remask(name: str, value: str) -> tuple[str, str]:
+    """A remote header: mask it unless it already carries the masked form (masking twice garbles)."""
+    if _MASKED in value:
+        return name, value
+    return next(iter(mask_headers([(name, value)]).items()))
+
+
+_MASKED = "…("    # what helpers.logging.mask_secret leaves: `abcd…(40 chars)`
+
+
+# ------------------------------------------------------------------------------- error codes
+
+def oss_error_code(status: int, content: bytes, headers: Mapping[str, str] | None = None) -> str:
+    """`Code` of an OSS/STS error answer (XML `<Error>`, JSON `Code`, or HEAD's base64 `x-oss-err`)."""
+    if status < 300:
+        return ""
+    if headers is not None and not content:
+        encoded = headers.get("x-oss-err")
+        if encoded:
+            try:
+                content = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                content = b""
+    if content[:1] == b"{":
+        try:
+            doc = json.loads(content)
+        except ValueError:
+            return ""
+        code = doc.get("Code") if isinstance(doc, dict) else None
+        return str(code) if isinstance(code, str) else ""
+    try:
+        root = ET.fromstring(content) if content else None
+    except ET.ParseError:
+        return ""
+    if root is None or root.tag != "Error":
+        return ""
+    return (root.findtext("Code") or "").strip()
+
+
+def _api_detail(content: bytes) -> str:
+    """The app server's `{"detail": "..."}` when it is a plain string (validation lists are not)."""
+    try:
+        doc = json.loads(content)
+    except ValueError:
+        return ""
+    detail = doc.get("detail") if isinstance(doc, dict) else None
+    return detail if isinstance(detail, str) else ""
+
+
+# ------------------------------------------------------------------------------------ recorder
+
+RemoteFetch = Callable[[int], tuple[int, list[dict[str, Any]]]]
+
+
+class Recorder:
+    """Collects exchanges recorded in this process and pulls those of the app server.
+
+    Thread-safe; bounded (`maxlen` exchanges, oldest dropped). Exchanges whose source this process
+    records itself (`Client` once a hook is installed) are taken only from the local record, so a
+    call seen at both ends appears once.
+    """
+
+    def __init__(self, *, maxlen: int = 10_000, now: Callable[[], float] = time.time) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+        self._local: deque[Exchange] = deque(maxlen=maxlen)
+        self._remote: deque[Exchange] = deque(maxlen=maxlen)
+        self._sources: list[list[Any]] = []     # [fetch, cursor]
+        self._own: set[str] = set()
+
+    # -------------------------------------------------------------------------------- recording
+
+    def add(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._local.append(exchange)
+
+    def record(self, **fields: Any) -> Exchange:
+        """`Exchange.create(**fields)` (masked) and keep it."""
+        exchange = Exchange.create(**fields)
+        self.add(exchange)
+        return exchange
+
+    def clear(self) -> None:
+        """Forget everything recorded so far (remote cursors stay, so old remote records stay out)."""
+        self.sync()
+        with self._lock:
+            self._local.clear()
+            self._remote.clear()
+
+    def httpx_hooks(self, target: str, source: str = "Client") -> dict[str, list[Callable[..., None]]]:
+        """`event_hooks` for an `httpx.Client` whose every request goes to `target`."""
+        import httpx
+
+        self._own.add(source)
+
+        def on_request(request: httpx.Request) -> None:
+            request.extensions["trace_t0"] = self._now()
+
+        def on_response(response: httpx.Response) -> None:
+            request = response.request
+            if request.url.path == TRACE_PATH:
+                return
+            t0 = float(request.extensions.get("trace_t0", self._now()))
+            content_type = request.headers.get("content-type", "")
+            body_type = content_type
+            try:
+                body: bytes | str = request.content
+            except httpx.RequestNotRead:    # a streamed body (file, multipart): its size and type only
+                body, body_type = f"<{request.headers.get('content-length', '?')} bytes {content_type}>", ""
+            reply_type = response.headers.get("content-type", "")
+            reply, note = b"", ""
+            if response.status_code >= 300 or "json" in reply_type:
+                response.read()     # httpx allows this in a hook; the caller reads the cached body
+                if "json" in reply_type:
+                    reply = response.content
+                    if response.status_code >= 300:
+                        note = _api_detail(response.content)
+                else:
+                    note = oss_error_code(response.status_code, response.content, response.headers)
+            self.record(t=t0, end=self._now(), source=source, target=target, method=request.method,
+                        path=str(request.url), status=response.status_code, note=note,
+                        headers=request.headers.multi_items(), body=body, body_type=body_type,
+                        reply=reply, reply_type=reply_type)
+
+        return {"request": [on_request], "response": [on_response]}
+
+    def install_httpx(self, client: Any, target: str, source: str = "Client") -> None:
+        """Add the hooks to an existing `httpx.Client` (keeps its other hooks)."""
+        hooks = self.httpx_hooks(target, source)
+        current = client.event_hooks
+        client.event_hooks = {name: [*current.get(name, []), *hooks[name]]
+                              for name in ("request", "response")}
+
+    def install_requests(self, session: Any, target: str = "OSS", source: str = "Client") -> None:
+        """A response hook on a `requests.Session` (oss2's `Session.session`, the v2 SDK's client).
+
+        `requests` has no request hook: the start is the answer's time minus `elapsed` (time to
+        the response headers), which is before anything the server did for this request."""
+        self._own.add(source)
+
+        def on_response(response: Any, *args: Any, **kwargs: Any) -> Any:
+            now = self._now()
+            request = response.request
+            note = ""
+            if response.status_code >= 300:
+                # Reading here is safe: both SDKs read error bodies through `.content`/`iter_content`,
+                # which replay the consumed content.
+                note = oss_error_code(response.status_code, response.content or b"", response.headers)
+            # SDK bodies are wrapped (CRC, progress) and never shown: their size is enough.
+            size = request.headers.get("Content-Length")
+            self.record(t=now - response.elapsed.total_seconds(), end=now, source=source, target=target,
+                        method=str(request.method), path=str(request.url), status=int(response.status_code),
+                        note=note, headers=dict(request.headers), body=f"<{size} bytes>" if size else None)
+            return response
+
+        session.hooks.setdefault("response", []).append(on_response)
+
+    # ---------------------------------------------------------------------------------- remote
+
+    def add_source(self, fetch: RemoteFetch) -> None:
+        """A remote recorder: `fetch(since) -> (cursor, [exchange json, ...])` (GET /api/trace)."""
+        with self._lock:
+            self._sources.append([fetch, 0])
+
+    def sync(self) -> int:
+        """Pull new remote exchanges; returns how many arrived. A failing source is logged, not fatal."""
+        with self._lock:
+            sources = list(self._sources)
+        added = 0
+        for entry in sources:
+            fetch, since = entry
+            try:
+                cursor, docs = fetch(since)
+            except Exception as exc:  # a remote trace is optional: report it and keep the local one
+                logger.warning("trace: the app server's trace is unavailable (%s)", type(exc).__name__)
+                continue
+            fresh = []
+            for doc in docs:
+                try:
+                    fresh.append(Exchange.from_json(doc))
+                except (KeyError, TypeError, ValueError):
+                    logger.warning("trace: skipped a malformed remote exchange")
+            with self._lock:
+                entry[1] = max(int(cursor), since)
+                self._remote.extend(fresh)
+            added += len(fresh)
+        return added
+
+    # --------------------------------------------------------------------------------- reading
+
+    def exchanges(self, *, sync: bool = True) -> list[Exchange]:
+        """Local and remote exchanges, ordered by the time each request left."""
+        if sync:
+            self.sync()
+        with self._lock:
+            merged = list(self._local) + [e for e in self._remote if e.source not in self._own]
+        return sorted(merged, key=lambda e: e.t)
+
+    def mermaid(self, *, title: str | None = None, sync: bool = True) -> str:
+        return mermaid(self.exchanges(sync=sync), title=title)
+
+    def to_markdown(self, *, title: str | None = None) -> str:
+        return to_markdown(self.mermaid(title=title))
+
+
+# ------------------------------------------------------------------------------------ mermaid
+
+_ESCAPES: Final = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", '"': "#quot;"}
+_ESCAPE_RE: Final = re.compile("[#;<>\"]")
+
+
+def escape(text: str) -> str:
+    """Message text safe for one Mermaid sequenceDiagram line, as entity codes in one pass: `#`
+    (it starts entity codes), `;` (a statement separator), `<` `>` (HTML labels) and quotes; line
+    breaks become spaces (a message ends at the end of its line)."""
+    text = " ".join(str(text).split())
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def _short(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mermaid(exchanges: Iterable[Exchange], *, title: str | None = None) -> str:
+    """`sequenceDiagram` text: `->>` for each request, `-->>` for its answer, placed by time, so an
+    exchange made while another was open (AssumeRole inside GET /api/sts, the callback inside the
+    upload) nests; refusals get a note with status and code (`403 AccessDenied`)."""
+    items = list(exchanges)
+    events: list[tuple[float, int, int, Exchange]] = []
+    for i, ex in enumerate(items):
+        events.append((ex.t, i, 0, ex))
+        events.append((ex.finished, i, 1, ex))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    # A request always precedes its own answer even when both carry the same instant.
+    seen: set[int] = set()
+    ordered: list[tuple[int, int, Exchange]] = []
+    pending: dict[int, tuple[int, int, Exchange]] = {}
+    for _, i, kind, ex in events:
+        if kind == 1 and i not in seen:
+            pending[i] = (i, kind, ex)
+            continue
+        ordered.append((i, kind, ex))
+        if kind == 0:
+            seen.add(i)
+            if i in pending:
+                ordered.append(pending.pop(i))
+    lines = ["sequenceDiagram"]
+    if title:
+        lines.append(f"    title {escape(title)}")
+    for name in PARTICIPANTS:
+        lines.append(f"    participant {name} as {_LABELS[name]}")
+    for _i, kind, ex in ordered:
+        if kind == 0:
+            lines.append(f"    {ex.source}->>{ex.target}: {escape(_short(f'{ex.method} {ex.path}'))}")
+            continue
+        status = "no answer" if ex.status is None else str(ex.status)
+        if ex.refused:
+            lines.append(f"    {ex.target}-->>{ex.source}: {escape(status)}")
+            note = f"{status} {ex.note}".strip()
+            lines.append(f"    Note over {ex.source},{ex.target}: {escape(_short(note))}")
+        else:
+            label = f"{status} {ex.note}".strip()
+            lines.append(f"    {ex.target}-->>{ex.source}: {escape(_short(label))}")
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(text: str) -> str:
+    """A fenced ```mermaid block, which JupyterLab 4 (and GitHub) render as a diagram."""
+    return f"```mermaid\n{text.rstrip()}\n```\n"
+
+
+def display_mermaid(text: str) -> Any:
+    """Show a diagram in a notebook (IPython Markdown); returns the display object."""
+    from IPython.display import Markdown, display
+
+    shown = Markdown(to_markdown(text))
+    display(shown)
+    return shown
+
+
+__all__ = [
+    "PARTICIPANTS", "Exchange", "Recorder", "display_mermaid", "escape", "mask_body", "mermaid",
+    "oss_error_code", "path_of", "to_markdown",
+]

@@ -1,0 +1,232 @@
+"""What the notebooks call: connect to a target, make app users' clients, show refusals and diagrams.
+
+    book = workbook.connect("local")        # starts (or reuses) the local stack
+    alice = book.client("alice")            # a MobileClient whose exchanges the book records
+    with workbook.refused("AccessDenied"):  # an expected refusal, shown with its real code
+        alice.download("users/bob/x.txt", absolute=True)
+    book.diagram()                          # the Mermaid sequence diagram of what just happened
+
+Outputs say where they come from (the local cloud or Alibaba Cloud). Nothing here prints a secret:
+credentials are shown masked, passwords never. What only the local cloud can do (move its clock,
+call back to loopback) is behind `book.local_only(...)`, which explains and skips on `aliyun`.
+Imports `helpers.localcloud` nowhere: the local cloud is reached over HTTP only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from helpers import stack
+from helpers.logging import mask_secret
+from helpers.trace import Recorder, display_mermaid
+
+Target = Literal["local", "aliyun"]
+ALIYUN_ENV = ("WORKBOOK_OSS_ENDPOINT", "WORKBOOK_STS_ENDPOINT", "WORKBOOK_REGION", "WORKBOOK_BUCKET",
+              "WORKBOOK_ROLE_ARN", "WORKBOOK_ACCESS_KEY_ID", "WORKBOOK_ACCESS_KEY_SECRET",
+              "WORKBOOK_APPSERVER_URL")
+
+
+class WorkbookError(RuntimeError):
+    """The workbook cannot run as asked (missing environment, stack not up, ...)."""
+
+
+class NotRefused(AssertionError):
+    """A step that should have been refused went through: the lesson would be wrong."""
+
+
+@dataclass
+class Book:
+    """One connection to a target: endpoints, demo users, a recorder, and the clients made so far."""
+
+    target: Target
+    oss_endpoint: str
+    sts_endpoint: str
+    appserver_url: str
+    bucket: str
+    region: str
+    role_arn: str
+    users: dict[str, str] = field(repr=False)   # username -> password (never printed)
+    developer_key: tuple[str, str] = field(repr=False, default=("", ""))  # the app server's RAM key
+    recorder: Recorder = field(default_factory=Recorder)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def where(self) -> str:
+        return "the local cloud" if self.target == "local" else "Alibaba Cloud"
+
+    def banner(self) -> None:
+        """Say where the outputs below come from."""
+        print(f"Target: {self.where}. Outputs below come from {self.where}.")
+        print(f"  bucket {self.bucket!r} in region {self.region}; app users: {', '.join(sorted(self.users))}")
+
+    def client(self, username: str, *, signature_version: Literal["v4", "v1"] = "v4") -> Any:
+        """The mobile client of a demo app user (logged in), recording into this book."""
+        from helpers.client.mobile import MobileClient
+
+        cache_key = f"{username}/{signature_version}"
+        if cache_key not in self._clients:
+            if username not in self.users:
+                raise WorkbookError(f"no demo user {username!r}; there are {sorted(self.users)}")
+            self._clients[cache_key] = MobileClient(self.appserver_url, username, self.users[username],
+                                                    signature_version=signature_version,
+                                                    recorder=self.recorder)
+        return self._clients[cache_key]
+
+    def assume_role(self, policy: str | Mapping[str, Any] | None, *, session_name: str = "workbook",
+                    duration: int = 900) -> dict[str, str]:
+        """AssumeRole as the developer's app server does (its RAM key, through the official STS SDK):
+        the returned temporary credentials (Credentials block of the STS answer)."""
+        from aliyunsdkcore.client import AcsClient
+        from aliyunsdksts.request.v20150401.AssumeRoleRequest import AssumeRoleRequest
+
+        ak, secret = self.developer_key
+        if not ak:
+            raise WorkbookError("the developer's RAM key is not configured for this target")
+        client = AcsClient(ak, secret, self.region)
+        req = AssumeRoleRequest()
+        scheme, _, host = self.sts_endpoint.rpartition("://")
+        req.set_endpoint(host)
+        req.set_protocol_type(scheme or "https")
+        req.set_RoleArn(self.role_arn)
+        req.set_RoleSessionName(session_name)
+        req.set_DurationSeconds(duration)
+        if policy is not None:
+            req.set_Policy(policy if isinstance(policy, str) else json.dumps(policy))
+        return dict(json.loads(client.do_action_with_exception(req))["Credentials"])
+
+    # --- what only the local cloud can do --------------------------------------------------------
+    def local_only(self, what: str) -> bool:
+        """True on the local cloud; on Alibaba Cloud, explain why `what` is skipped and return False."""
+        if self.target == "local":
+            return True
+        print(f"Skipped on Alibaba Cloud: {what} needs the local cloud (its movable clock or loopback "
+              "callbacks), which the real service does not offer.")
+        return False
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the local cloud's clock forward (loopback admin call; the real service has none)."""
+        if self.target != "local":
+            raise WorkbookError("only the local cloud has a movable clock")
+        r = httpx.post(self.oss_endpoint + "/_localcloud/clock", json={"advance": seconds}, timeout=10,
+                       trust_env=False)
+        r.raise_for_status()
+        print(f"The local cloud's clock moved {seconds:+.0f} s (a local-only call; real time did not move).")
+
+    def reset_clock(self) -> None:
+        if self.target == "local":
+            httpx.post(self.oss_endpoint + "/_localcloud/clock", json={"offset": 0}, timeout=10,
+                       trust_env=False).raise_for_status()
+
+    # --- showing what happened --------------------------------------------------------------------
+    def diagram(self, title: str | None = None, *, clear: bool = True) -> Any:
+        """Display the sequence diagram of the exchanges recorded since the last call."""
+        text = self.recorder.mermaid(title=title)
+        if clear:
+            self.recorder.clear()
+        return display_mermaid(text)
+
+    def forget(self) -> None:
+        """Drop what the recorder holds, so the next diagram starts here."""
+        self.recorder.clear()
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            with contextlib.suppress(Exception):
+                c.close()
+        self._clients.clear()
+
+
+def connect(target: Target = "local", *, state_dir: str | Path | None = None) -> Book:
+    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env)."""
+    if target == "local":
+        info = stack.up(Path(state_dir) if state_dir else None)
+        doc = json.loads(Path(info.credentials_file).read_text(encoding="utf-8"))
+        users = {u["username"]: u["password"] for u in doc["app_users"]}
+        if info.appserver_url is None:
+            raise WorkbookError("the stack has no app server; run `python -m helpers.stack up`")
+        key = (doc["appserver"]["access_key_id"], doc["appserver"]["access_key_secret"])
+        return Book("local", info.oss_endpoint, info.sts_endpoint, info.appserver_url, info.bucket,
+                    info.region, info.role_arn, users, key)
+    if target == "aliyun":
+        missing = [name for name in ALIYUN_ENV if not os.environ.get(name)]
+        if missing:
+            raise WorkbookError("target 'aliyun' needs these environment variables (see the README): "
+                                + ", ".join(missing))
+        users = json.loads(os.environ.get("WORKBOOK_APP_USERS", "{}"))
+        return Book("aliyun", os.environ["WORKBOOK_OSS_ENDPOINT"], os.environ["WORKBOOK_STS_ENDPOINT"],
+                    os.environ["WORKBOOK_APPSERVER_URL"], os.environ["WORKBOOK_BUCKET"],
+                    os.environ["WORKBOOK_REGION"], os.environ["WORKBOOK_ROLE_ARN"], users,
+                    (os.environ["WORKBOOK_ACCESS_KEY_ID"], os.environ["WORKBOOK_ACCESS_KEY_SECRET"]))
+    raise WorkbookError(f"unknown target {target!r}: use 'local' or 'aliyun'")
+
+
+# --- refusals ---------------------------------------------------------------------------------------
+@dataclass
+class Refusal:
+    status: int | None = None
+    code: str = ""
+    message: str = ""
+
+
+def describe_error(exc: BaseException) -> Refusal:
+    """Status, code and message of any refusal the workbook meets (client, SDK or HTTP errors)."""
+    status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+    code = getattr(exc, "code", None) or getattr(exc, "error_code", None) or ""
+    message = getattr(exc, "message", None) or getattr(exc, "detail", None) or ""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        code, message = _xml_code(exc.response.content) or (str(status), exc.response.reason_phrase)
+    return Refusal(int(status) if isinstance(status, int | str) and str(status).isdigit() else None,
+                   str(code), str(message))
+
+
+def _xml_code(content: bytes) -> tuple[str, str] | None:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        return None
+    return (root.findtext("Code") or "", root.findtext("Message") or "")
+
+
+@contextlib.contextmanager
+def refused(code: str | None = None, *, status: int | None = None) -> Iterator[Refusal]:
+    """Expect the block to be refused: print `refused: <status> <code> — <message>` and carry on.
+
+    Raises NotRefused when nothing was refused, or when the code/status differs from the expected one:
+    a step that should fail but does not would teach the wrong lesson.
+    """
+    outcome = Refusal()
+    try:
+        yield outcome
+    except NotRefused:
+        raise
+    except Exception as exc:  # any refusal is data here; the checks below decide if it is the right one
+        got = describe_error(exc)
+        outcome.status, outcome.code, outcome.message = got.status, got.code, got.message
+    else:
+        raise NotRefused(f"expected a refusal{f' ({code})' if code else ''}, but the request went through")
+    if code is not None and outcome.code != code:
+        raise NotRefused(f"expected {code}, got {outcome.status} {outcome.code}: {outcome.message}")
+    if status is not None and outcome.status != status:
+        raise NotRefused(f"expected HTTP {status}, got {outcome.status} {outcome.code}")
+    print(f"refused: {outcome.status} {outcome.code} — {outcome.message}")
+
+
+def show_credentials(creds: Mapping[str, Any]) -> None:
+    """Print temporary credentials masked: the key ID's start, the secret's and token's length only."""
+    for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken"):
+        if name in creds:
+            print(f"  {name:<16} {mask_secret(str(creds[name]))}")
+    for name in ("Expiration", "Bucket", "Region", "Prefix"):
+        if name in creds:
+            print(f"  {name:<16} {creds[name]}")
