@@ -1,121 +1,223 @@
-"""`make run`: bring up the local stack and run the workbook's checks against it.
+"""`make run`: execute the workbook's notebooks with papermill against the local stack.
 
-Until the notebooks land, the workbook is this sequence of real calls through the official SDKs:
-health of both ports, the bucket, STS AssumeRole with a per-user session policy, an upload inside
-the user's prefix, a refusal outside it, a signed URL, and expiry on the movable clock. It prints a
-table (step, seconds, status) and exits non-zero when any step fails. No secret is printed.
+    python -m helpers.run [--refresh] [--timeout S] [NN ...]
+
+Starts (or reuses) the local stack once, in `$WORKBOOK_STATE_DIR` or `.workbook/`, then executes
+`notebooks/NN_*.ipynb` in order (kernel `python3`, working directory `notebooks/`, TZ=UTC,
+PYTHONHASHSEED=0) into `build/executed/`, writes an offline HTML rendering of each next to it, prints a
+table (notebook, seconds, status) and exits 1 if any notebook failed or wrote to stderr.
+
+`--refresh` rewrites the committed notebooks' outputs: it runs them on a FRESH stack in a temporary state
+directory (the state nbval starts from), and only a notebook that passed is written back, normalised:
+papermill's and nbclient's run metadata and the widget state are dropped; outputs and execution counts
+stay (nbval compares them). It must not import helpers.localcloud (the stack is reached as processes).
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
 import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import httpx
+import nbformat
 
-from helpers import stack, workbook
+from helpers import stack
+
+PROJECT_ROOT = stack.PROJECT_ROOT
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+BUILD_DIR = PROJECT_ROOT / "build" / "executed"
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+KERNEL = "python3"
+CELL_TIMEOUT = 120.0
+# What every kernel inherits: stable hashes and times in outputs, and the venv's own kernelspec.
+KERNEL_ENV = {"TZ": "UTC", "PYTHONHASHSEED": "0", "JUPYTER_PREFER_ENV_PATH": "1"}
+# ipykernel 7 warns on every start that loopback TCP is unencrypted; its real errors still show.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
 
-def _session_policy(bucket: str, user: str) -> str:
-    return json.dumps({"Version": "1", "Statement": [{
-        "Effect": "Allow", "Action": ["oss:PutObject", "oss:GetObject"],
-        "Resource": [f"acs:oss:*:*:{bucket}/users/{user}/*"]}]})
+@dataclass
+class Result:
+    notebook: str
+    seconds: float
+    ok: bool
+    status: str
 
 
-def main() -> int:
-    import oss2
+def notebooks(numbers: Sequence[str] = (), directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The workbook's notebooks in reading order; only those numbered `numbers` when given."""
+    found = sorted(directory.glob(NOTEBOOK_GLOB))
+    if not numbers:
+        return found
+    wanted = {n.zfill(2) for n in numbers}
+    chosen = [p for p in found if p.name[:2] in wanted]
+    missing = wanted - {p.name[:2] for p in chosen}
+    if missing:
+        raise SystemExit(f"no notebook numbered {', '.join(sorted(missing))} in {directory}")
+    return chosen
 
-    results: list[tuple[str, float, str]] = []
-    state: dict[str, Any] = {}
 
-    def step(name: str, fn: Callable[[], str | None]) -> bool:
-        start = time.perf_counter()
-        try:
-            detail = fn() or "ok"
-            ok = True
-        except Exception as exc:  # a failed step is reported, then the run exits non-zero
-            detail = f"FAILED: {type(exc).__name__}: {str(exc)[:120]}"
-            traceback.print_exc(file=sys.stderr)
-            ok = False
-        results.append((name, time.perf_counter() - start, detail))
-        return ok
-
-    def start_stack() -> str:
-        state["info"] = info = stack.up()
-        state["book"] = workbook.connect("local")
-        return f"OSS {info.oss_endpoint}, STS {info.sts_endpoint} (local cloud)"
-
-    def health() -> str:
-        r = httpx.get(state["info"].oss_endpoint + "/_localcloud/health", timeout=5, trust_env=False)
-        r.raise_for_status()
-        return "both ports answer"
-
-    def sts_token() -> str:
-        c = state["book"].assume_role(_session_policy(state["info"].bucket, "alice"),
-                                      session_name="workbook-alice")
-        state["sts"] = c
-        return f"AccessKeyId {c['AccessKeyId'][:8]}…, expires {c['Expiration']}"
-
-    def sts_bucket(version: str = "v1") -> oss2.Bucket:
-        c, info = state["sts"], state["info"]
-        auth = oss2.StsAuth(c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"], auth_version=version)
-        return oss2.Bucket(auth, info.oss_endpoint, info.bucket, region=info.region)
-
-    def upload_own() -> str:
-        r = sts_bucket("v4").put_object("users/alice/hello.txt", b"hello from the workbook")
-        return f"HTTP {r.status}, crc64 {r.crc}"
-
-    def refused_other() -> str:
-        try:
-            sts_bucket().put_object("users/bob/intrusion.txt", b"x")
-        except oss2.exceptions.AccessDenied as e:
-            return f"refused: {e.status} {e.code}"
-        raise AssertionError("alice's token wrote into bob's folder")
-
-    def signed_url() -> str:
-        url = sts_bucket("v4").sign_url("GET", "users/alice/hello.txt", 60)
-        r = httpx.get(url, timeout=10, trust_env=False)
-        if r.status_code != 200 or r.content != b"hello from the workbook":
-            raise AssertionError(f"signed GET answered {r.status_code}")
-        state["url"] = url
-        return "GET 200, body intact"
-
-    def expiry() -> str:
-        oss = state["info"].oss_endpoint
-        # The URL was signed for 60 s and the token for 900 s: two minutes on, only the URL is dead.
-        httpx.post(oss + "/_localcloud/clock", json={"advance": 120}, timeout=5, trust_env=False)
-        try:
-            r = httpx.get(state["url"], timeout=10, trust_env=False)
-            if r.status_code != 403 or b"Request has expired" not in r.content:
-                raise AssertionError(f"expired URL answered {r.status_code}")
-            httpx.post(oss + "/_localcloud/clock", json={"advance": 900}, timeout=5, trust_env=False)
-            try:
-                sts_bucket().get_object("users/alice/hello.txt").read()
-            except oss2.exceptions.ServerError as e:
-                if e.code != "SecurityTokenExpired":
-                    raise
+@contextlib.contextmanager
+def kernel_env(state_dir: Path | None = None) -> Iterator[None]:
+    """Set what kernels started inside the block inherit (they copy os.environ when they start)."""
+    values = dict(KERNEL_ENV)
+    if state_dir is not None:
+        values["WORKBOOK_STATE_DIR"] = str(state_dir)
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
             else:
-                raise AssertionError("an expired token still worked")
-        finally:
-            httpx.post(oss + "/_localcloud/clock", json={"offset": 0}, timeout=5, trust_env=False)
-        return "URL: 403 Request has expired; token: SecurityTokenExpired"
+                os.environ[k] = v
 
-    ok = step("start the local stack", start_stack)
-    steps = [("health of OSS and STS", health), ("STS AssumeRole for alice (临时凭证)", sts_token),
-             ("upload into users/alice/", upload_own), ("write into users/bob/ is refused", refused_other),
-             ("signed URL download (签名URL)", signed_url), ("expiry on the moved clock", expiry)]
-    for name, fn in steps:
-        ok = ok and step(name, fn)
-    width = max(len(r[0]) for r in results)
-    print(f"{'step':<{width}}  {'seconds':>7}  status")
-    for name, seconds, detail in results:
-        print(f"{name:<{width}}  {seconds:7.2f}  {detail}")
-    print("all steps passed" if ok else "a step failed", "(against the local cloud)")
-    return 0 if ok else 1
+
+def stderr_cells(nb: Any) -> list[int]:
+    """Execution counts (or cell indexes) of the code cells that wrote to stderr."""
+    return [cell.get("execution_count") or i for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code"
+            and any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", []))]
+
+
+def normalise(nb: Any) -> Any:
+    """Drop run metadata (papermill, nbclient timings, widget state, Python patch version) in place.
+
+    Outputs and execution counts stay: without counts nbval treats every cell as unrun reference.
+    """
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata.get("language_info", {}).pop("version", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:
+            cell.metadata.pop("tags")
+    return nb
+
+
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{#- No script from a CDN: require.js, MathJax, Mermaid and the widget manager are left out. -#}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def render_html(nb: Any) -> str:
+    """A self-contained HTML page of an executed notebook, readable without a network.
+
+    The lab template with its CSS inlined and images embedded; no remote script is referenced, so
+    Mermaid diagrams stay as their source text and widgets as their text form.
+    """
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})])
+    exporter.template_file = "offline.html.j2"
+    exporter.embed_images = True
+    exporter.exclude_anchor_links = True
+    copy = nbformat.from_dict(nb)
+    copy.metadata.pop("widgets", None)
+    body, _ = exporter.from_notebook_node(copy)
+    return body
+
+
+def execute(path: Path, out_dir: Path, *, timeout: float = CELL_TIMEOUT, parameters: dict[str, Any] | None = None,
+            html: bool = True) -> tuple[Result, Any]:
+    """Run one notebook into `out_dir` (notebook + HTML); never raises for a notebook's failure."""
+    import papermill as pm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / path.name
+    start = time.perf_counter()
+    nb = None
+    try:
+        nb = pm.execute_notebook(str(path), str(out), parameters=parameters or None, kernel_name=KERNEL,
+                                 cwd=str(path.parent), execution_timeout=timeout, progress_bar=False,
+                                 extra_arguments=KERNEL_ARGS)
+        noisy = stderr_cells(nb)
+        ok, status = (False, f"FAILED: wrote to stderr (cell {noisy[0]})") if noisy else (True, "ok")
+    except Exception as exc:  # a failed notebook is reported in the table; the run goes on
+        ok, status = False, "FAILED: " + _why(exc)
+    seconds = time.perf_counter() - start
+    if html and out.exists():
+        with contextlib.suppress(Exception):  # the HTML is a convenience; its failure is not the notebook's
+            executed = nbformat.read(out, as_version=4)
+            out.with_suffix(".html").write_text(render_html(executed), encoding="utf-8")
+    return Result(path.name, seconds, ok, status), nb
+
+
+def _why(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    evalue = str(getattr(exc, "evalue", None) or exc).strip().splitlines()
+    cell = getattr(exc, "exec_count", None)
+    where = f" in cell {cell}" if cell else ""
+    return f"{ename}{where}: {evalue[0][:140] if evalue else ''}"
+
+
+def print_table(results: Sequence[Result]) -> None:
+    width = max([len("notebook"), *(len(r.notebook) for r in results)])
+    print(f"{'notebook':<{width}}  {'seconds':>7}  status")
+    for r in results:
+        print(f"{r.notebook:<{width}}  {r.seconds:7.1f}  {r.status}")
+
+
+def run(paths: Sequence[Path], *, refresh: bool = False, timeout: float = CELL_TIMEOUT,
+        out_dir: Path = BUILD_DIR) -> list[Result]:
+    """Execute `paths` in order on one stack; with `refresh`, write the passing ones back normalised."""
+    results: list[Result] = []
+    fresh = Path(tempfile.mkdtemp(prefix="workbook-refresh-")) if refresh else None
+    state = fresh or stack.state_dir()
+    try:
+        with kernel_env(state):
+            started = time.perf_counter()
+            info = stack.up(state)
+            print(f"local stack up in {time.perf_counter() - started:.1f} s: OSS {info.oss_endpoint}, "
+                  f"app server {info.appserver_url}{' (fresh, for --refresh)' if fresh else ''}")
+            for path in paths:
+                result, nb = execute(path, out_dir, timeout=timeout)
+                if refresh and result.ok and nb is not None:
+                    nbformat.write(normalise(nb), path)
+                    result.status += ", refreshed"
+                results.append(result)
+                print(f"  {result.notebook}: {result.status} ({result.seconds:.1f} s)", flush=True)
+    finally:
+        if fresh is not None:
+            stack.down(fresh)
+            shutil.rmtree(fresh, ignore_errors=True)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m helpers.run", description=__doc__.split("\n")[0])
+    p.add_argument("numbers", nargs="*", metavar="NN", help="only these notebooks (e.g. 00 03)")
+    p.add_argument("--refresh", action="store_true",
+                   help="rewrite the committed notebooks' outputs from a run on a fresh stack")
+    p.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help="seconds per cell (default 120)")
+    args = p.parse_args(argv)
+    paths = notebooks(args.numbers)
+    if not paths:
+        print(f"no notebooks in {NOTEBOOKS_DIR}", file=sys.stderr)
+        return 1
+    results = run(paths, refresh=args.refresh, timeout=args.timeout)
+    print()
+    print_table(results)
+    failed = [r for r in results if not r.ok]
+    where = BUILD_DIR.relative_to(PROJECT_ROOT)
+    print(f"{len(results) - len(failed)} of {len(results)} notebooks passed against the local cloud; "
+          f"executed copies and HTML in {where}/")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ class Book:
     developer_key: tuple[str, str] = field(repr=False, default=("", ""))  # the app server's RAM key
     recorder: Recorder = field(default_factory=Recorder)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _clock_offset: float = field(default=0.0, repr=False)
 
     @property
     def where(self) -> str:
@@ -67,18 +69,38 @@ class Book:
         print(f"Target: {self.where}. Outputs below come from {self.where}.")
         print(f"  bucket {self.bucket!r} in region {self.region}; app users: {', '.join(sorted(self.users))}")
 
-    def client(self, username: str, *, signature_version: Literal["v4", "v1"] = "v4") -> Any:
-        """The mobile client of a demo app user (logged in), recording into this book."""
+    def client(self, username: str, *, signature_version: Literal["v4", "v1"] = "v4",
+               follow_clock: bool = False) -> Any:
+        """The mobile client of a demo app user (logged in), recording into this book.
+
+        `follow_clock=True` (local only) gives the phone a clock that moves with the local cloud's
+        (`advance_clock`), so its credentials cache sees time pass as OSS and STS do."""
         from helpers.client.mobile import MobileClient
 
-        cache_key = f"{username}/{signature_version}"
+        cache_key = f"{username}/{signature_version}" + ("/clock" if follow_clock else "")
         if cache_key not in self._clients:
             if username not in self.users:
                 raise WorkbookError(f"no demo user {username!r}; there are {sorted(self.users)}")
+            if follow_clock and self.target != "local":
+                raise WorkbookError("only the local cloud has a movable clock to follow")
+            extra: dict[str, Any] = {"now": self.cloud_now} if follow_clock else {}
             self._clients[cache_key] = MobileClient(self.appserver_url, username, self.users[username],
                                                     signature_version=signature_version,
-                                                    recorder=self.recorder)
+                                                    recorder=self.recorder, **extra)
         return self._clients[cache_key]
+
+    def health(self) -> list[dict[str, str]]:
+        """One row per component (component, endpoint, status), from a harmless request to each.
+
+        Unauthenticated probes: an answer with an error code still proves the service is there."""
+        return [
+            {"component": "OSS", "endpoint": self.oss_endpoint, "status": _probe_oss(self)},
+            {"component": "STS", "endpoint": self.sts_endpoint, "status": _probe_sts(self.sts_endpoint)},
+            {"component": "App server", "endpoint": self.appserver_url,
+             "status": _probe(self.appserver_url + "/openapi.json", "answers (OpenAPI document)")},
+            {"component": "Client", "endpoint": "this kernel (helpers.client)",
+             "status": "ready (holds no AccessKey)"},
+        ]
 
     def assume_role(self, policy: str | Mapping[str, Any] | None, *, session_name: str = "workbook",
                     duration: int = 900) -> dict[str, str]:
@@ -111,19 +133,27 @@ class Book:
               "callbacks), which the real service does not offer.")
         return False
 
-    def advance_clock(self, seconds: float) -> None:
-        """Move the local cloud's clock forward (loopback admin call; the real service has none)."""
+    def advance_clock(self, seconds: float, *, quiet: bool = False) -> None:
+        """Move the local cloud's clock forward (loopback admin call; the real service has none).
+        `quiet` skips the printed line (for helpers that say what they moved in their own words)."""
         if self.target != "local":
             raise WorkbookError("only the local cloud has a movable clock")
         r = httpx.post(self.oss_endpoint + "/_localcloud/clock", json={"advance": seconds}, timeout=10,
                        trust_env=False)
         r.raise_for_status()
-        print(f"The local cloud's clock moved {seconds:+.0f} s (a local-only call; real time did not move).")
+        self._clock_offset = float(r.json().get("offset_seconds", 0.0))
+        if not quiet:
+            print(f"The local cloud's clock moved {seconds:+.0f} s (a local-only call; real time did not move).")
 
     def reset_clock(self) -> None:
         if self.target == "local":
             httpx.post(self.oss_endpoint + "/_localcloud/clock", json={"offset": 0}, timeout=10,
                        trust_env=False).raise_for_status()
+            self._clock_offset = 0.0
+
+    def cloud_now(self) -> float:
+        """The local cloud's time (real time plus the offset this book set); real time on Alibaba Cloud."""
+        return time.time() + self._clock_offset
 
     # --- showing what happened --------------------------------------------------------------------
     def diagram(self, title: str | None = None, *, clear: bool = True) -> Any:
@@ -153,8 +183,12 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
         if info.appserver_url is None:
             raise WorkbookError("the stack has no app server; run `python -m helpers.stack up`")
         key = (doc["appserver"]["access_key_id"], doc["appserver"]["access_key_secret"])
-        return Book("local", info.oss_endpoint, info.sts_endpoint, info.appserver_url, info.bucket,
+        book = Book("local", info.oss_endpoint, info.sts_endpoint, info.appserver_url, info.bucket,
                     info.region, info.role_arn, users, key)
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            r = httpx.get(info.oss_endpoint + "/_localcloud/clock", timeout=10, trust_env=False)
+            book._clock_offset = float(r.json().get("offset_seconds", 0.0))
+        return book
     if target == "aliyun":
         missing = [name for name in ALIYUN_ENV if not os.environ.get(name)]
         if missing:
@@ -230,3 +264,57 @@ def show_credentials(creds: Mapping[str, Any]) -> None:
     for name in ("Expiration", "Bucket", "Region", "Prefix"):
         if name in creds:
             print(f"  {name:<16} {creds[name]}")
+
+
+# --- health probes and plain displays ----------------------------------------------------------------
+def _probe(url: str, ok: str) -> str:
+    try:
+        r = httpx.get(url, timeout=5, trust_env=False)
+    except httpx.HTTPError as exc:
+        return f"DOWN ({type(exc).__name__})"
+    return ok if r.status_code == 200 else f"HTTP {r.status_code}"
+
+
+def _probe_oss(book: Book) -> str:
+    if book.target == "local":
+        return _probe(book.oss_endpoint + "/_localcloud/health", "answers (local cloud)")
+    try:    # anonymous GET of the private bucket: OSS answers 403 AccessDenied, so it is there
+        r = httpx.get(book.oss_endpoint, timeout=5)
+    except httpx.HTTPError as exc:
+        return f"DOWN ({type(exc).__name__})"
+    return f"answers (HTTP {r.status_code})"
+
+
+def _probe_sts(endpoint: str) -> str:
+    """An unsigned request: STS answers with a JSON error, which shows it is listening."""
+    url = endpoint if "://" in endpoint else "https://" + endpoint
+    try:
+        r = httpx.get(url + "/", timeout=5, trust_env=False)
+    except httpx.HTTPError as exc:
+        return f"DOWN ({type(exc).__name__})"
+    try:
+        code = r.json().get("Code", "")
+    except ValueError:
+        code = ""
+    return f"answers (HTTP {r.status_code}{' ' + code if code else ''})"
+
+
+def show_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None) -> None:
+    """Print rows of dicts as an aligned text table (stable output for the committed notebooks)."""
+    if not rows:
+        print("(no rows)")
+        return
+    cols = columns or list(rows[0])
+    cells = [[str(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def show_json(doc: Any) -> None:
+    """Print a JSON document indented, with any secret field masked (helpers.logging.mask_json)."""
+    from helpers.logging import mask_json
+
+    print(json.dumps(mask_json(doc), indent=2, ensure_ascii=False))

@@ -1,0 +1,164 @@
+"""Permission control (权限控制) made visible: session policies and a live policy × operation matrix.
+
+    policies = permissions.example_policies(book.bucket, "alice")   # name -> session policy
+    table = permissions.matrix(book, policies)                       # real AssumeRole + real requests
+    table                                                            # ✓ / ✗ per (policy, operation)
+
+Each row is one AssumeRole with the candidate session policy (the developer's view,
+`book.assume_role`), then every operation is tried against OSS with those temporary credentials
+through oss2: the answer (2xx, or 403 AccessDenied) is the cell. Nothing is predicted locally.
+Fixtures (`users/<user>/photos/cat.txt` for each demo user) are written through the users' own
+app clients, so no admin key is involved. Imports nothing from `helpers.localcloud`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import oss2
+
+if TYPE_CHECKING:
+    from helpers.workbook import Book
+
+Policy = dict[str, Any]
+Operation = Callable[[oss2.Bucket, oss2.Bucket, str, str], object]
+
+FIXTURE = "photos/cat.txt"
+FIXTURE_BODY = b"a photo of a cat (pretend)\n"
+PROBE = "photos/matrix-probe.txt"
+OTHER_BUCKET = "workbook-other"
+
+
+def _arn(bucket: str, path: str = "") -> str:
+    return f"acs:oss:*:*:{bucket}" + (f"/{path}" if path else "")
+
+
+def upload_scope(bucket: str, user: str) -> Policy:
+    """What the app server grants for scope=upload (helpers/appserver/services/sts.py)."""
+    return {"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": ["oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"],
+        "Resource": [_arn(bucket, f"users/{user}/*")]}]}
+
+
+def download_scope(bucket: str, user: str) -> Policy:
+    """What the app server grants for scope=download."""
+    return {"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [_arn(bucket, f"users/{user}/*")]}]}
+
+
+def read_only_photos(bucket: str, user: str) -> Policy:
+    """Read and list `users/<user>/photos/` only: GetObject on the objects, ListObjects on the bucket
+    limited by the `oss:Prefix` condition (listing is a bucket-level action)."""
+    return {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [_arn(bucket, f"users/{user}/photos/*")]},
+        {"Effect": "Allow", "Action": ["oss:ListObjects"], "Resource": [_arn(bucket)],
+         "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/photos/*"]}}}]}
+
+
+def explicit_deny(bucket: str, user: str) -> Policy:
+    """Everything in the user's folder except deleting: an explicit Deny beats any Allow."""
+    return {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": ["oss:*"], "Resource": [_arn(bucket, f"users/{user}/*"), _arn(bucket)]},
+        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Resource": [_arn(bucket, "*")]}]}
+
+
+def example_policies(bucket: str, user: str) -> dict[str, Policy]:
+    return {"upload scope": upload_scope(bucket, user), "download scope": download_scope(bucket, user),
+            "read-only photos": read_only_photos(bucket, user), "allow all, deny delete": explicit_deny(bucket, user)}
+
+
+def policy_json(policy: Mapping[str, Any]) -> str:
+    """The policy as the JSON text AssumeRole receives (indented for reading)."""
+    return json.dumps(policy, indent=2, ensure_ascii=False)
+
+
+# ----------------------------------------------------------------------------------------- operations
+
+def _list(b: oss2.Bucket, prefix: str) -> object:
+    return b.list_objects(prefix=prefix, max_keys=10)
+
+
+OPERATIONS: dict[str, Operation] = {
+    "Put own": lambda b, other, me, them: b.put_object(f"users/{me}/{PROBE}", b"probe"),
+    "Get own": lambda b, other, me, them: b.get_object(f"users/{me}/{FIXTURE}").read(),
+    "List own": lambda b, other, me, them: _list(b, f"users/{me}/photos/"),
+    "Delete own": lambda b, other, me, them: b.delete_object(f"users/{me}/{PROBE}"),
+    "Get other's": lambda b, other, me, them: b.get_object(f"users/{them}/{FIXTURE}").read(),
+    "Put other's": lambda b, other, me, them: b.put_object(f"users/{them}/{PROBE}", b"probe"),
+    "Put other bucket": lambda b, other, me, them: other.put_object(f"users/{me}/{PROBE}", b"probe"),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    allowed: bool
+    code: str = ""      # the OSS error code when refused
+
+    @property
+    def mark(self) -> str:
+        return "✓" if self.allowed else "✗"
+
+
+@dataclass
+class Matrix:
+    """Rows are policies, columns operations; `repr` is the ✓/✗ table the notebook shows."""
+
+    user: str
+    other: str
+    operations: list[str]
+    rows: dict[str, dict[str, Outcome]] = field(default_factory=dict)
+
+    def allowed(self, policy: str) -> set[str]:
+        return {op for op, o in self.rows[policy].items() if o.allowed}
+
+    def __repr__(self) -> str:
+        width = max([len(p) for p in self.rows] + [6])
+        head = " | ".join(op for op in self.operations)
+        lines = [f"{'policy':<{width}} | {head}", "-" * (width + 3 + len(head))]
+        for policy, cells in self.rows.items():
+            marks = " | ".join(f"{cells[op].mark:^{len(op)}}" for op in self.operations)
+            lines.append(f"{policy:<{width}} | {marks}")
+        codes = sorted({o.code for cells in self.rows.values() for o in cells.values() if o.code})
+        lines.append(f"(user {self.user}, other user {self.other}; ✗ answers: {', '.join(codes) or 'none'})")
+        return "\n".join(lines)
+
+
+def seed_fixtures(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> None:
+    """Write `users/<u>/photos/cat.txt` for each user through that user's own app client."""
+    for user in users:
+        book.client(user).upload(FIXTURE, FIXTURE_BODY, content_type="text/plain")
+
+
+def try_operations(book: Book, creds: Mapping[str, str], user: str, other: str,
+                   operations: Mapping[str, Operation] | None = None) -> dict[str, Outcome]:
+    """Run each operation with the temporary credentials; OSS's answer decides ✓ or ✗."""
+    auth = oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4")
+    bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region)
+    other_bucket = oss2.Bucket(auth, book.oss_endpoint, OTHER_BUCKET, region=book.region)
+    out: dict[str, Outcome] = {}
+    for name, op in (operations or OPERATIONS).items():
+        try:
+            op(bucket, other_bucket, user, other)
+            out[name] = Outcome(True)
+        except oss2.exceptions.ServerError as exc:
+            out[name] = Outcome(False, str(exc.code))
+    return out
+
+
+def matrix(book: Book, policies: Mapping[str, Mapping[str, Any]], *, user: str = "alice",
+           other: str = "bob") -> Matrix:
+    """AssumeRole once per policy (session name `<user>-matrix`) and try every operation."""
+    seed_fixtures(book, (user, other))
+    table = Matrix(user, other, list(OPERATIONS))
+    for name, policy in policies.items():
+        creds = book.assume_role(dict(policy), session_name=f"{user}-matrix")
+        table.rows[name] = try_operations(book, creds, user, other)
+    return table
+
+
+def cleanup(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> list[str]:
+    """Delete the fixtures and probes (the developer's view: `book.delete_objects`)."""
+    return book.delete_objects([f"users/{u}/{rel}" for u in users for rel in (FIXTURE, PROBE)])
