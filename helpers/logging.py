@@ -52,6 +52,12 @@ def mask_secret(value: object) -> str:
     return f"{text[:_PREFIX]}…({len(text)} chars)"
 
 
+def mask_key_id(value: str) -> str:
+    """An AccessKey ID for display: its first 8 characters and an ellipsis (IDs are not secret,
+    but the whole ID is not needed to recognise one)."""
+    return f"{value[:8]}…"
+
+
 def mask_headers(headers: Mapping[str, str] | Any) -> dict[str, str]:
     """A copy of `headers` (any mapping or list of pairs) with secret values masked.
 

@@ -33,16 +33,11 @@ import alibabacloud_oss_v2 as oss_v2
 import oss2
 
 from helpers.client.errors import ClientError, CredentialsUnavailable
-from helpers.logging import mask_secret
+from helpers.logging import mask_key_id, mask_secret
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_MARGIN = 300.0    # seconds; the Alibaba mobile SDKs refresh 5 minutes ahead
-
-
-def mask_key_id(value: str) -> str:
-    """AccessKeyId for display: the first 8 characters and an ellipsis."""
-    return f"{value[:8]}…"
 
 
 @dataclass(frozen=True, slots=True)
