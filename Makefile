@@ -15,16 +15,24 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# make run ARGS="--refresh 03"  passes options to `python -m helpers.run` (see its --help).
 run: $(STAMP)
-	$(BIN)/python -m helpers.run
+	$(BIN)/python -m helpers.run $(ARGS)
 
+# The second pytest replays the committed notebooks (nbval) on a fresh stack that its plugin starts
+# before any kernel: session fixtures never run for nbval items.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p tests.notebooks.nbval_stack --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120 notebooks/
 
+# JupyterLab prints its URL (with the login token) below; Ctrl-C stops it, the stack keeps running.
 lab: $(STAMP)
 	$(BIN)/python -m helpers.stack up
-	@echo "JupyterLab arrives with the notebooks issue; the stack is up (python -m helpers.stack status)."
+	@echo "Starting JupyterLab on notebooks/: open the http://127.0.0.1:.../lab?token=... URL it prints."
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --notebook-dir notebooks --ip 127.0.0.1 \
+	  $$(test "$$(id -u)" = 0 && echo --allow-root) $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/localcloud.py

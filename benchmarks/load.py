@@ -51,9 +51,9 @@ _POOL = os.urandom(MAX_SIZE + 8 * MiB)
 
 def expected_body(key: str, size: int) -> bytes:
     """The bytes of `key`: its name and size, then a slice of a random pool picked by the key."""
-    head = f"{key}|{size}|".encode().ljust(HEADER, b"#")[:min(HEADER, size)]
+    head = f"{key}|{size}|".encode().ljust(HEADER, b"#")[: min(HEADER, size)]
     offset = zlib.crc32(key.encode()) % (len(_POOL) - MAX_SIZE)
-    return head + _POOL[offset:offset + size - len(head)]
+    return head + _POOL[offset : offset + size - len(head)]
 
 
 def sizes_for(user: int, count: int, seed: int) -> list[int]:
@@ -94,7 +94,7 @@ class Tally:
         self.bytes_down += other.bytes_down
         for op, ts in other.times.items():
             self.times.setdefault(op, []).extend(ts)
-        self.failures.extend(other.failures[:max(0, 20 - len(self.failures))])
+        self.failures.extend(other.failures[: max(0, 20 - len(self.failures))])
 
 
 def _upload(client: MobileClient, how: str, key: str, body: bytes, form_callback: bool) -> str:
@@ -118,8 +118,14 @@ def _download(client: MobileClient, how: str, key: str) -> bytes:
     return client.download_signed(key).data
 
 
-def run_user(info: stack.StackInfo, username: str, password: str, sizes: list[int],
-             start: threading.Barrier | None, tally: Tally) -> None:
+def run_user(
+    info: stack.StackInfo,
+    username: str,
+    password: str,
+    sizes: list[int],
+    start: threading.Barrier | None,
+    tally: Tally,
+) -> None:
     """One app user: log in, then upload and download back each object, verifying every byte."""
     if start is not None:
         start.wait()
@@ -195,7 +201,7 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else 0.0
 
 
-def run(users: int, objects: int, seed: int) -> dict[str, Any]:
+def run(users: int, objects: int, seed: int, log_dir: Path) -> dict[str, Any]:
     names = [f"load-{n:03d}" for n in range(users)]
     with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp_name:
         directory = Path(tmp_name)
@@ -211,10 +217,15 @@ def run(users: int, objects: int, seed: int) -> dict[str, Any]:
             base_s = time.perf_counter() - t0
             tallies = [Tally() for _ in names]
             barrier = threading.Barrier(users + 1)
-            threads = [threading.Thread(target=run_user, name=f"user-{n}",
-                                        args=(info, n, passwords[n], sizes_for(i, objects, seed), barrier,
-                                              tallies[i]), daemon=True)
-                       for i, n in enumerate(names)]
+            threads = [
+                threading.Thread(
+                    target=run_user,
+                    name=f"user-{n}",
+                    args=(info, n, passwords[n], sizes_for(i, objects, seed), barrier, tallies[i]),
+                    daemon=True,
+                )
+                for i, n in enumerate(names)
+            ]
             for t in threads:
                 t.start()
             barrier.wait()
@@ -227,15 +238,30 @@ def run(users: int, objects: int, seed: int) -> dict[str, Any]:
             alive = {n: psutil.pid_exists(p) for n, p in pids.items()}
         finally:
             stack.down(directory)
+            # Keep the servers' logs (their tails) next to the figures: failures are explained there.
+            for name in ("localcloud.log", "appserver.log"):
+                with contextlib.suppress(OSError):
+                    log_dir.mkdir(parents=True, exist_ok=True)
+                    (log_dir / f"load-{name}").write_bytes((directory / name).read_bytes()[-500_000:])
     total = Tally()
     for t in tallies:
         total.merge(t)
     load_mbps = (total.bytes_up + total.bytes_down) / wall / MB
     base_mbps = (base.bytes_up + base.bytes_down) / base_s / MB
-    return {"users": users, "objects_per_user": objects, "seed": seed, "wall_s": round(wall, 2),
-            "total": total, "baseline": base, "baseline_s": round(base_s, 2),
-            "load_mbps": load_mbps, "baseline_mbps": base_mbps, "server_cpu_s": cpu, "peak_rss_mb": peak,
-            "servers_alive": alive}
+    return {
+        "users": users,
+        "objects_per_user": objects,
+        "seed": seed,
+        "wall_s": round(wall, 2),
+        "total": total,
+        "baseline": base,
+        "baseline_s": round(base_s, 2),
+        "load_mbps": load_mbps,
+        "baseline_mbps": base_mbps,
+        "server_cpu_s": cpu,
+        "peak_rss_mb": peak,
+        "servers_alive": alive,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,46 +274,77 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     users = args.users or (10 if args.quick else 200)
     objects = args.objects or (3 if args.quick else 20)
-    r = run(users, objects, args.seed)
+    r = run(users, objects, args.seed, args.out.parent)
     total: Tally = r["total"]
     base: Tally = r["baseline"]
     rows = []
     for op in sorted(total.times):
         ts = total.times[op]
-        rows.append([op, len(ts), round(_pct(ts, 0.5), 1), round(_pct(ts, 0.99), 1),
-                     round(max(ts) * 1000, 1)])
+        rows.append(
+            [op, len(ts), round(_pct(ts, 0.5), 1), round(_pct(ts, 0.99), 1), round(max(ts) * 1000, 1)]
+        )
     print(table(["operation", "count", "p50 ms", "p99 ms", "max ms"], rows))
     print()
     expected = users * objects
-    summary = {"load_clients": users, "load_objects": total.objects,
-               "load_errors": max(total.errors, expected - total.objects),
-               "load_mbps": round(r["load_mbps"], 1)}
+    summary = {
+        "load_clients": users,
+        "load_objects": total.objects,
+        "load_errors": max(total.errors, expected - total.objects),
+        "load_mbps": round(r["load_mbps"], 1),
+    }
     ratio = r["load_mbps"] / r["baseline_mbps"] if r["baseline_mbps"] else 0.0
-    print(table(["figure", "value"], [
-        ["users (threads, started together)", users],
-        ["objects verified (of)", f"{total.objects} ({expected})"],
-        ["errors", summary["load_errors"]],
-        ["verified MB up + down", round((total.bytes_up + total.bytes_down) / MB, 1)],
-        ["wall s", r["wall_s"]], ["aggregate MB/s", summary["load_mbps"]],
-        ["baseline: 1 user alone MB/s", round(r["baseline_mbps"], 1)],
-        ["ratio load / baseline", round(ratio, 2)],
-        ["baseline errors", base.errors],
-        ["server CPU s (localcloud, appserver)", f"{r['server_cpu_s']['localcloud']}, "
-                                                 f"{r['server_cpu_s']['appserver']}"],
-        ["peak RSS MB (localcloud, appserver)", f"{r['peak_rss_mb']['localcloud']}, "
-                                                f"{r['peak_rss_mb']['appserver']}"]]))
+    print(
+        table(
+            ["figure", "value"],
+            [
+                ["users (threads, started together)", users],
+                ["objects verified (of)", f"{total.objects} ({expected})"],
+                ["errors", summary["load_errors"]],
+                ["verified MB up + down", round((total.bytes_up + total.bytes_down) / MB, 1)],
+                ["wall s", r["wall_s"]],
+                ["aggregate MB/s", summary["load_mbps"]],
+                ["baseline: 1 user alone MB/s", round(r["baseline_mbps"], 1)],
+                ["ratio load / baseline", round(ratio, 2)],
+                ["baseline errors", base.errors],
+                [
+                    "server CPU s (localcloud, appserver)",
+                    f"{r['server_cpu_s']['localcloud']}, {r['server_cpu_s']['appserver']}",
+                ],
+                [
+                    "peak RSS MB (localcloud, appserver)",
+                    f"{r['peak_rss_mb']['localcloud']}, {r['peak_rss_mb']['appserver']}",
+                ],
+            ],
+        )
+    )
     for f in (total.failures + base.failures)[:10]:
         print("  failure:", f)
     print(f"\n{load_note()}")
-    doc = {"benchmark": "load", "quick": args.quick, "mb": MB, "machine": machine(), "summary": summary,
-           "baseline": {"mbps": round(r["baseline_mbps"], 1), "errors": base.errors,
-                        "ratio_load_over_baseline": round(ratio, 3)},
-           "wall_s": r["wall_s"], "objects_per_user": objects, "seed": args.seed,
-           "bytes_up": total.bytes_up, "bytes_down": total.bytes_down,
-           "latency_ms": {op: {"count": len(ts), "p50": round(_pct(ts, 0.5), 1),
-                               "p99": round(_pct(ts, 0.99), 1)} for op, ts in total.times.items()},
-           "server_cpu_s": r["server_cpu_s"], "peak_rss_mb": r["peak_rss_mb"],
-           "servers_alive_at_end": r["servers_alive"], "failures": total.failures + base.failures}
+    doc = {
+        "benchmark": "load",
+        "quick": args.quick,
+        "mb": MB,
+        "machine": machine(),
+        "summary": summary,
+        "baseline": {
+            "mbps": round(r["baseline_mbps"], 1),
+            "errors": base.errors,
+            "ratio_load_over_baseline": round(ratio, 3),
+        },
+        "wall_s": r["wall_s"],
+        "objects_per_user": objects,
+        "seed": args.seed,
+        "bytes_up": total.bytes_up,
+        "bytes_down": total.bytes_down,
+        "latency_ms": {
+            op: {"count": len(ts), "p50": round(_pct(ts, 0.5), 1), "p99": round(_pct(ts, 0.99), 1)}
+            for op, ts in total.times.items()
+        },
+        "server_cpu_s": r["server_cpu_s"],
+        "peak_rss_mb": r["peak_rss_mb"],
+        "servers_alive_at_end": r["servers_alive"],
+        "failures": total.failures + base.failures,
+    }
     write_json(args.out, doc)
     print(f"figures written to {args.out}")
     return 0 if summary["load_errors"] == 0 and base.errors == 0 else 1

@@ -1,16 +1,17 @@
 """`make run`: execute the workbook's notebooks with papermill against the local stack.
 
-    python -m helpers.run [--refresh] [--timeout S] [NN ...]
+    python -m helpers.run [--refresh] [--timeout S] [--target local|aliyun] [--solutions] [NN ...]
 
 Starts (or reuses) the local stack once, in `$WORKBOOK_STATE_DIR` or `.workbook/`, then executes
 `notebooks/NN_*.ipynb` in order (kernel `python3`, working directory `notebooks/`, TZ=UTC,
 PYTHONHASHSEED=0) into `build/executed/`, writes an offline HTML rendering of each next to it, prints a
 table (notebook, seconds, status) and exits 1 if any notebook failed or wrote to stderr.
 
-`--refresh` rewrites the committed notebooks' outputs: it runs them on a FRESH stack in a temporary state
-directory (the state nbval starts from), and only a notebook that passed is written back, normalised:
-papermill's and nbclient's run metadata and the widget state are dropped; outputs and execution counts
-stay (nbval compares them). It must not import helpers.localcloud (the stack is reached as processes).
+`--refresh` rewrites the committed notebooks' outputs: it runs each on a FRESH stack of its own in a
+temporary state directory (the state nbval replays it on), and only a notebook that passed is written
+back, normalised: papermill's and nbclient's run metadata and the widget state are dropped; outputs and
+execution counts stay (nbval compares them). It must not import helpers.localcloud (the stack is
+reached as processes).
 """
 
 from __future__ import annotations
@@ -84,9 +85,14 @@ def kernel_env(state_dir: Path | None = None) -> Iterator[None]:
 
 def stderr_cells(nb: Any) -> list[int]:
     """Execution counts (or cell indexes) of the code cells that wrote to stderr."""
-    return [cell.get("execution_count") or i for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "code"
-            and any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", []))]
+    return [
+        cell.get("execution_count") or i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and any(
+            o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", [])
+        )
+    ]
 
 
 def normalise(nb: Any) -> Any:
@@ -123,7 +129,9 @@ def render_html(nb: Any) -> str:
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})])
+    exporter = HTMLExporter(
+        template_name="lab", extra_loaders=[DictLoader({"offline.html.j2": _OFFLINE_TEMPLATE})]
+    )
     exporter.template_file = "offline.html.j2"
     exporter.embed_images = True
     exporter.exclude_anchor_links = True
@@ -133,8 +141,14 @@ def render_html(nb: Any) -> str:
     return body
 
 
-def execute(path: Path, out_dir: Path, *, timeout: float = CELL_TIMEOUT, parameters: dict[str, Any] | None = None,
-            html: bool = True) -> tuple[Result, Any]:
+def execute(
+    path: Path,
+    out_dir: Path,
+    *,
+    timeout: float = CELL_TIMEOUT,
+    parameters: dict[str, Any] | None = None,
+    html: bool = True,
+) -> tuple[Result, Any]:
     """Run one notebook into `out_dir` (notebook + HTML); never raises for a notebook's failure."""
     import papermill as pm
 
@@ -143,9 +157,16 @@ def execute(path: Path, out_dir: Path, *, timeout: float = CELL_TIMEOUT, paramet
     start = time.perf_counter()
     nb = None
     try:
-        nb = pm.execute_notebook(str(path), str(out), parameters=parameters or None, kernel_name=KERNEL,
-                                 cwd=str(path.parent), execution_timeout=timeout, progress_bar=False,
-                                 extra_arguments=KERNEL_ARGS)
+        nb = pm.execute_notebook(
+            str(path),
+            str(out),
+            parameters=parameters or None,
+            kernel_name=KERNEL,
+            cwd=str(path.parent),
+            execution_timeout=timeout,
+            progress_bar=False,
+            extra_arguments=KERNEL_ARGS,
+        )
         noisy = stderr_cells(nb)
         ok, status = (False, f"FAILED: wrote to stderr (cell {noisy[0]})") if noisy else (True, "ok")
     except Exception as exc:  # a failed notebook is reported in the table; the run goes on
@@ -173,50 +194,93 @@ def print_table(results: Sequence[Result]) -> None:
         print(f"{r.notebook:<{width}}  {r.seconds:7.1f}  {r.status}")
 
 
-def run(paths: Sequence[Path], *, refresh: bool = False, timeout: float = CELL_TIMEOUT,
-        out_dir: Path = BUILD_DIR) -> list[Result]:
-    """Execute `paths` in order on one stack; with `refresh`, write the passing ones back normalised."""
+def run(
+    paths: Sequence[Path],
+    *,
+    refresh: bool = False,
+    timeout: float = CELL_TIMEOUT,
+    out_dir: Path = BUILD_DIR,
+    parameters: dict[str, Any] | None = None,
+) -> list[Result]:
+    """Execute `paths` in order on one stack; with `refresh`, write the passing ones back normalised.
+
+    With `parameters={"target": "aliyun"}` no local stack is started (the notebooks read the README's
+    environment variables)."""
     results: list[Result] = []
-    fresh = Path(tempfile.mkdtemp(prefix="workbook-refresh-")) if refresh else None
-    state = fresh or stack.state_dir()
-    try:
-        with kernel_env(state):
+    local = (parameters or {}).get("target", "local") == "local"
+    if local and not refresh:
+        with kernel_env(stack.state_dir()):
             started = time.perf_counter()
-            info = stack.up(state)
-            print(f"local stack up in {time.perf_counter() - started:.1f} s: OSS {info.oss_endpoint}, "
-                  f"app server {info.appserver_url}{' (fresh, for --refresh)' if fresh else ''}")
-            for path in paths:
-                result, nb = execute(path, out_dir, timeout=timeout)
-                if refresh and result.ok and nb is not None:
-                    nbformat.write(normalise(nb), path)
-                    result.status += ", refreshed"
-                results.append(result)
-                print(f"  {result.notebook}: {result.status} ({result.seconds:.1f} s)", flush=True)
-    finally:
-        if fresh is not None:
-            stack.down(fresh)
-            shutil.rmtree(fresh, ignore_errors=True)
+            info = stack.up()
+            print(
+                f"local stack up in {time.perf_counter() - started:.1f} s: OSS {info.oss_endpoint}, "
+                f"app server {info.appserver_url}"
+            )
+    for path in paths:
+        with _stack_for(path, refresh=refresh, local=local) as state, kernel_env(state):
+            result, nb = execute(path, out_dir, timeout=timeout, parameters=parameters)
+        if refresh and result.ok and nb is not None:
+            nbformat.write(normalise(nb), path)
+            result.status += ", refreshed on a fresh stack"
+        results.append(result)
+        print(f"  {result.notebook}: {result.status} ({result.seconds:.1f} s)", flush=True)
     return results
+
+
+@contextlib.contextmanager
+def _stack_for(path: Path, *, refresh: bool, local: bool) -> Iterator[Path]:
+    """The state dir a notebook runs with: the shared one, or for --refresh a fresh stack of its own
+    (what nbval replays on), so its recorded outputs never depend on the notebooks run before it."""
+    if not (refresh and local):
+        yield stack.state_dir()
+        return
+    fresh = Path(tempfile.mkdtemp(prefix="workbook-refresh-"))
+    try:
+        stack.up(fresh)
+        yield fresh
+    finally:
+        stack.down(fresh)
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m helpers.run", description=__doc__.split("\n")[0])
     p.add_argument("numbers", nargs="*", metavar="NN", help="only these notebooks (e.g. 00 03)")
-    p.add_argument("--refresh", action="store_true",
-                   help="rewrite the committed notebooks' outputs from a run on a fresh stack")
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="rewrite the committed notebooks' outputs from a run on a fresh stack",
+    )
     p.add_argument("--timeout", type=float, default=CELL_TIMEOUT, help="seconds per cell (default 120)")
+    p.add_argument(
+        "--target",
+        choices=["local", "aliyun"],
+        default="local",
+        help="aliyun runs on Alibaba Cloud with the README's environment variables",
+    )
+    p.add_argument("--solutions", action="store_true", help="run each exercise's reference solution")
     args = p.parse_args(argv)
+    if args.refresh and (args.target != "local" or args.solutions):
+        p.error("--refresh records the default run on the local cloud: no --target aliyun, no --solutions")
+    parameters: dict[str, Any] = {}
+    if args.target != "local":
+        parameters["target"] = args.target
+    if args.solutions:
+        parameters["solutions"] = True
     paths = notebooks(args.numbers)
     if not paths:
         print(f"no notebooks in {NOTEBOOKS_DIR}", file=sys.stderr)
         return 1
-    results = run(paths, refresh=args.refresh, timeout=args.timeout)
+    results = run(paths, refresh=args.refresh, timeout=args.timeout, parameters=parameters or None)
     print()
     print_table(results)
     failed = [r for r in results if not r.ok]
     where = BUILD_DIR.relative_to(PROJECT_ROOT)
-    print(f"{len(results) - len(failed)} of {len(results)} notebooks passed against the local cloud; "
-          f"executed copies and HTML in {where}/")
+    print(
+        f"{len(results) - len(failed)} of {len(results)} notebooks passed against "
+        f"{'Alibaba Cloud' if args.target == 'aliyun' else 'the local cloud'}; "
+        f"executed copies and HTML in {where}/"
+    )
     return 1 if failed else 0
 
 

@@ -59,6 +59,9 @@ class Book:
     recorder: Recorder = field(default_factory=Recorder)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _clock_offset: float = field(default=0.0, repr=False)
+    # Exchanges before this instant are not this notebook's (the app server's trace keeps earlier ones).
+    _since: float = field(default_factory=time.time, repr=False)
+    _connected_at: float = field(default_factory=time.time, repr=False)
 
     @property
     def where(self) -> str:
@@ -87,7 +90,25 @@ class Book:
             self._clients[cache_key] = MobileClient(self.appserver_url, username, self.users[username],
                                                     signature_version=signature_version,
                                                     recorder=self.recorder, **extra)
+            self._drop_older_history()
         return self._clients[cache_key]
+
+    def _drop_older_history(self) -> None:
+        """A new client's trace source starts at the app server's first record: keep only what happened
+        since this book connected, so diagrams do not depend on what ran before on a reused stack. Two
+        clients of one user both pull that user's app-server records: keep each exchange once."""
+        everything = self.recorder.exchanges()
+        seen: set[tuple[Any, ...]] = set()
+        kept = []
+        for e in everything:
+            ident = (e.t, e.source, e.target, e.method, e.path, e.status)
+            if e.t >= self._connected_at and ident not in seen:
+                seen.add(ident)
+                kept.append(e)
+        if len(kept) != len(everything):
+            self.recorder.clear()
+            for exchange in kept:
+                self.recorder.add(exchange)
 
     def health(self) -> list[dict[str, str]]:
         """One row per component (component, endpoint, status), from a harmless request to each.
@@ -122,7 +143,40 @@ class Book:
         req.set_DurationSeconds(duration)
         if policy is not None:
             req.set_Policy(policy if isinstance(policy, str) else json.dumps(policy))
-        return dict(json.loads(client.do_action_with_exception(req))["Credentials"])
+        started = time.time()
+        path = f"/?Action=AssumeRole&RoleSessionName={session_name}"
+        try:
+            creds = dict(json.loads(client.do_action_with_exception(req))["Credentials"])
+        except Exception as exc:  # recorded for the diagram, then re-raised unchanged
+            got = describe_error(exc)
+            self.recorder.record(t=started, end=time.time(), source="AppServer", target="STS", method="POST",
+                                 path=path, status=got.status or 400, note=got.code)
+            raise
+        # Shown in diagrams as the app server's call (it is the developer's key); masked on the way in.
+        self.recorder.record(t=started, end=time.time(), source="AppServer", target="STS", method="POST",
+                             path=path, status=200, note=f"AccessKeyId {mask_secret(creds['AccessKeyId'])}")
+        return creds
+
+    def oss_bucket(self, creds: Mapping[str, str]) -> Any:
+        """An oss2 Bucket signing (V4) with temporary credentials as returned by `assume_role`."""
+        import oss2
+
+        auth = oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"],
+                            auth_version=oss2.AUTH_VERSION_4)
+        return oss2.Bucket(auth, self.oss_endpoint, self.bucket, region=self.region)
+
+    def delete_objects(self, keys: list[str]) -> None:
+        """The developer's cleanup: AssumeRole with a session policy that allows DeleteObject on exactly
+        these keys (no admin key), then delete them. Prints how many were deleted."""
+        if not keys:
+            print("nothing to delete")
+            return
+        policy = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["oss:DeleteObject"],
+                  "Resource": [f"acs:oss:*:*:{self.bucket}/{k}" for k in sorted(set(keys))]}]}
+        bucket = self.oss_bucket(self.assume_role(policy, session_name="workbook-cleanup"))
+        for key in sorted(set(keys)):
+            bucket.delete_object(key)
+        print(f"deleted {len(set(keys))} objects (with a session policy allowing only their deletion)")
 
     # --- what only the local cloud can do --------------------------------------------------------
     def local_only(self, what: str) -> bool:
@@ -143,7 +197,8 @@ class Book:
         r.raise_for_status()
         self._clock_offset = float(r.json().get("offset_seconds", 0.0))
         if not quiet:
-            print(f"The local cloud's clock moved {seconds:+.0f} s (a local-only call; real time did not move).")
+            print(f"The local cloud's clock moved {seconds:+.0f} s "
+                  "(a local-only call; real time did not move).")
 
     def reset_clock(self) -> None:
         if self.target == "local":
@@ -156,16 +211,23 @@ class Book:
         return time.time() + self._clock_offset
 
     # --- showing what happened --------------------------------------------------------------------
-    def diagram(self, title: str | None = None, *, clear: bool = True) -> Any:
-        """Display the sequence diagram of the exchanges recorded since the last call."""
-        text = self.recorder.mermaid(title=title)
+    def diagram(self, title: str | None = None, *, clear: bool = True) -> None:
+        """Display the sequence diagram of the exchanges recorded since the last call (or since
+        `connect`: what the app server recorded for these users before is not this notebook's).
+        Returns None, so a cell ending with it shows the diagram once."""
+        from helpers.trace import mermaid
+
+        self._drop_older_history()
+        text = mermaid([e for e in self.recorder.exchanges() if e.t >= self._since], title=title)
         if clear:
             self.recorder.clear()
-        return display_mermaid(text)
+            self._since = time.time()
+        display_mermaid(text)
 
     def forget(self) -> None:
         """Drop what the recorder holds, so the next diagram starts here."""
         self.recorder.clear()
+        self._since = time.time()
 
     def close(self) -> None:
         for c in self._clients.values():
@@ -212,7 +274,8 @@ class Refusal:
 
 def describe_error(exc: BaseException) -> Refusal:
     """Status, code and message of any refusal the workbook meets (client, SDK or HTTP errors)."""
-    status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+    status = (getattr(exc, "status", None) or getattr(exc, "status_code", None)
+              or getattr(exc, "http_status", None))    # aliyunsdkcore ServerException (STS)
     code = getattr(exc, "code", None) or getattr(exc, "error_code", None) or ""
     message = getattr(exc, "message", None) or getattr(exc, "detail", None) or ""
     if isinstance(exc, httpx.HTTPStatusError):
@@ -253,7 +316,8 @@ def refused(code: str | None = None, *, status: int | None = None) -> Iterator[R
         raise NotRefused(f"expected {code}, got {outcome.status} {outcome.code}: {outcome.message}")
     if status is not None and outcome.status != status:
         raise NotRefused(f"expected HTTP {status}, got {outcome.status} {outcome.code}")
-    print(f"refused: {outcome.status} {outcome.code} — {outcome.message}")
+    head = " ".join(str(x) for x in (outcome.status, outcome.code) if x)
+    print(f"refused: {head} — {outcome.message}")
 
 
 def show_credentials(creds: Mapping[str, Any]) -> None:
@@ -318,3 +382,20 @@ def show_json(doc: Any) -> None:
     from helpers.logging import mask_json
 
     print(json.dumps(mask_json(doc), indent=2, ensure_ascii=False))
+
+
+def show_client_credentials(client: Any, scope: Literal["upload", "download"] = "upload") -> None:
+    """Print the STS credentials a client has cached for `scope`, masked (or say there are none)."""
+    provider = client.providers[scope]
+    if provider.remaining() is None:
+        print(f"  ({scope}: no credentials cached)")
+        return
+    c = provider.get()
+    show_credentials({"AccessKeyId": c.access_key_id, "AccessKeySecret": c.access_key_secret,
+                      "SecurityToken": c.security_token,
+                      "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c.expiration))})
+
+
+def show_result(result: Any) -> None:
+    """One line for an upload or download result: key, HTTP status, size and CRC-64 (stable output)."""
+    print(f"{result.key}: HTTP {result.status}, {result.size} bytes, CRC-64 {result.crc64}")

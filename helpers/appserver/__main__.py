@@ -21,6 +21,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# Idle keep-alive connections stay open longer than clients keep them pooled (httpx: 5 s). With
+# uvicorn's default of 5 s, a client reusing a connection just as the server closes it got
+# "server disconnected without sending a response" (seen under load: benchmarks/load.py).
+KEEP_ALIVE_SECONDS = 75
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m helpers.appserver", description="The workbook's app server.")
@@ -49,7 +54,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level.upper())
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (proto 0 left Nagle on: ~40 ms a call).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
@@ -80,7 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=True, lifespan="off",
-                                           server_header=False))
+                                           server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS))
     print(f"app server: {url} (target {settings.target}, bucket {settings.bucket}; secrets are not printed)")
     sys.stdout.flush()
 

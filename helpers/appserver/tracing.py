@@ -1,7 +1,7 @@
 """What the app server saw, for `GET /api/trace`: a bounded ring buffer of masked exchanges per user
 (`TraceLog`) and the pure ASGI middleware that records inbound API calls and OSS callbacks.
 
-The middleware records `/api/*` except `/api/trace` itself. Routes tell it whose exchange it was
+The middleware records `/api/*` except `/api/trace` itself and `/api/health`. Routes tell it whose exchange it was
 and how it ended through `request.state.trace_user` / `trace_note` (set by `deps.current_user`,
 the login route and the callback route); an exchange without a user (a refused login, a forged
 callback) is kept for nobody. AssumeRole calls are added by `services.sts.StsBroker`. Everything
@@ -26,6 +26,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CALLBACK_PATH = "/api/callback"
+UNTRACED = frozenset({TRACE_PATH, "/api/health"})    # reading the trace and health polls are not the story
 
 
 class TraceLog:
@@ -56,7 +57,7 @@ class TraceMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith("/api/") or path == TRACE_PATH:
+        if not path.startswith("/api/") or path in UNTRACED:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})     # shared with Request.state downstream

@@ -75,6 +75,33 @@ def policy_json(policy: Mapping[str, Any]) -> str:
     return json.dumps(policy, indent=2, ensure_ascii=False)
 
 
+def show(policy: Mapping[str, Any]) -> None:
+    print(policy_json(policy))
+
+
+def least_privilege() -> list[dict[str, str]]:
+    """What each app-server scope grants, and why not more (rows for `workbook.show_table`)."""
+    return [
+        {"task": "upload a file", "scope": "upload", "actions": "PutObject, AbortMultipartUpload, ListParts",
+         "not granted": "GetObject, DeleteObject, ListObjects"},
+        {"task": "download a file", "scope": "download", "actions": "GetObject",
+         "not granted": "PutObject, DeleteObject, ListObjects"},
+        {"task": "(both)", "scope": "-", "actions": "only users/<you>/*, 15 minutes",
+         "not granted": "other users' folders, other buckets"},
+    ]
+
+
+def leaked_key_vs_token() -> list[dict[str, str]]:
+    """What an attacker who unpacks the app gets, with the developer's AccessKey inside it versus
+    a token the app was handed (rows for `workbook.show_table`)."""
+    return [
+        {"attacker holds": "AccessKey in the app binary", "reaches": "every object of the bucket (the role: oss:*)",
+         "for how long": "until someone notices and rotates the key", "revoke": "rotate, ship a new app"},
+        {"attacker holds": "an STS token from the app", "reaches": "users/<that user>/*, the scope's actions",
+         "for how long": "at most 15 minutes", "revoke": "wait; stop issuing to that user"},
+    ]
+
+
 # ----------------------------------------------------------------------------------------- operations
 
 def _list(b: oss2.Bucket, prefix: str) -> object:
@@ -136,8 +163,10 @@ def try_operations(book: Book, creds: Mapping[str, str], user: str, other: str,
                    operations: Mapping[str, Operation] | None = None) -> dict[str, Outcome]:
     """Run each operation with the temporary credentials; OSS's answer decides ✓ or ✗."""
     auth = oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4")
-    bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region)
-    other_bucket = oss2.Bucket(auth, book.oss_endpoint, OTHER_BUCKET, region=book.region)
+    session = oss2.Session()
+    book.recorder.install_requests(session.session, "OSS")     # so diagrams show what OSS answered
+    bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region, session=session)
+    other_bucket = oss2.Bucket(auth, book.oss_endpoint, OTHER_BUCKET, region=book.region, session=session)
     out: dict[str, Outcome] = {}
     for name, op in (operations or OPERATIONS).items():
         try:
@@ -148,17 +177,18 @@ def try_operations(book: Book, creds: Mapping[str, str], user: str, other: str,
     return out
 
 
-def matrix(book: Book, policies: Mapping[str, Mapping[str, Any]], *, user: str = "alice",
+def matrix(book: Book, policies: Mapping[str, Mapping[str, Any] | None], *, user: str = "alice",
            other: str = "bob") -> Matrix:
-    """AssumeRole once per policy (session name `<user>-matrix`) and try every operation."""
+    """AssumeRole once per policy (session name `<user>-matrix`) and try every operation. A policy of
+    None means no session policy: the credentials get the role's whole permission."""
     seed_fixtures(book, (user, other))
     table = Matrix(user, other, list(OPERATIONS))
     for name, policy in policies.items():
-        creds = book.assume_role(dict(policy), session_name=f"{user}-matrix")
+        creds = book.assume_role(None if policy is None else dict(policy), session_name=f"{user}-matrix")
         table.rows[name] = try_operations(book, creds, user, other)
     return table
 
 
-def cleanup(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> list[str]:
+def cleanup(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> None:
     """Delete the fixtures and probes (the developer's view: `book.delete_objects`)."""
-    return book.delete_objects([f"users/{u}/{rel}" for u in users for rel in (FIXTURE, PROBE)])
+    book.delete_objects([f"users/{u}/{rel}" for u in users for rel in (FIXTURE, PROBE)])

@@ -28,8 +28,10 @@ def session_policy(book: Book, username: str, scope: str = "upload") -> dict[str
 def show_sts_answer(client: MobileClient, scope: str = "upload") -> None:
     """What GET /api/sts handed the client: credentials masked, then where they may be used."""
     token = client.api.sts(scope)  # type: ignore[arg-type]
-    masked = token.credentials.masked()
-    show_credentials({**masked, "Bucket": token.bucket, "Region": token.region, "Prefix": token.prefix})
+    c = token.credentials
+    show_credentials({"AccessKeyId": c.access_key_id, "AccessKeySecret": c.access_key_secret,
+                      "SecurityToken": c.security_token, "Expiration": c.masked()["Expiration"],
+                      "Bucket": token.bucket, "Region": token.region, "Prefix": token.prefix})
     print(f"  Prefix matches the session policy's resource: {token.prefix == user_prefix(client.username)}")
 
 
@@ -41,8 +43,8 @@ def cache_state(client: MobileClient, scope: str = "upload") -> None:
         print(f"  {scope}: nothing cached yet (fetches so far: {p.fetch_count})")
         return
     inside = left <= p.refresh_margin
-    print(f"  {scope}: fetched {p.fetch_count}x; inside the {p.refresh_margin / 60:.0f}-minute refresh margin: "
-          f"{inside}")
+    margin = f"{p.refresh_margin / 60:.0f}-minute refresh margin"
+    print(f"  {scope}: fetched {p.fetch_count}x; inside the {margin}: {inside}")
 
 
 def move_into_refresh_margin(book: Book, client: MobileClient, *, left: float = 240.0,
@@ -56,7 +58,8 @@ def move_into_refresh_margin(book: Book, client: MobileClient, *, left: float = 
           "(a local-only call; real time did not move).")
 
 
-def move_past_expiry(book: Book, client: MobileClient, *, beyond: float = 60.0, scope: str = "upload") -> None:
+def move_past_expiry(book: Book, client: MobileClient, *, beyond: float = 60.0,
+                     scope: str = "upload") -> None:
     """Move the local cloud's clock `beyond` seconds past the expiry of the client's cached credentials."""
     remaining = client.providers[scope].remaining()  # type: ignore[index]
     if remaining is None:

@@ -1,0 +1,72 @@
+"""Exercise of notebook 01: a session policy that allows only reading `users/alice/photos/*`.
+
+`check` AssumeRoles with the candidate policy (the developer's view, `book.assume_role`) and tries
+GetObject, PutObject and ListObjects on several keys with the resulting temporary credentials; OSS's
+answers are compared with the expected matrix.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from helpers.exercises.marks import Marks, not_answered
+from helpers.workbook import describe_error
+
+SAMPLE = b"a photo, for the exercise"
+SETUP_KEYS = ("photos/exercise-cat.jpg", "notes/exercise-note.txt")
+
+
+def solution(book: Any) -> dict[str, Any]:
+    bucket = book.bucket
+    return {"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": ["oss:GetObject"],
+        "Resource": [f"acs:oss:*:*:{bucket}/users/alice/photos/*"]}]}
+
+
+def created_keys() -> list[str]:
+    """What `check` uploads (for the notebook's cleanup)."""
+    return [f"users/alice/{k}" for k in (*SETUP_KEYS, "photos/exercise-new.jpg")]
+
+
+def _try(call: Any) -> str:
+    try:
+        call()
+    except Exception as exc:  # OSS's refusal is the data here
+        got = describe_error(exc)
+        return f"refused ({got.status} {got.code})"
+    return "allowed"
+
+
+def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
+    if not_answered(answer):
+        return False
+    alice = book.client("alice")
+    for key in SETUP_KEYS:    # objects to read, uploaded the normal way
+        alice.upload(key, SAMPLE)
+    marks = Marks()
+    try:
+        creds = book.assume_role(answer if isinstance(answer, str) else json.dumps(answer),
+                                 session_name="exercise-01")
+    except Exception as exc:  # STS refusing the policy is an answer to report, not a crash
+        got = describe_error(exc)
+        marks.expect(False, "STS accepts the policy", f"{got.status} {got.code}: {got.message}")
+        return marks.finish(strict=strict)
+    marks.expect(True, "STS accepts the policy")
+    bucket = book.oss_bucket(creds)
+    matrix = [
+        ("GetObject users/alice/photos/exercise-cat.jpg", "allowed",
+         lambda: bucket.get_object("users/alice/photos/exercise-cat.jpg").read()),
+        ("GetObject users/alice/notes/exercise-note.txt", "refused",
+         lambda: bucket.get_object("users/alice/notes/exercise-note.txt").read()),
+        ("GetObject users/bob/photos/exercise-cat.jpg", "refused",
+         lambda: bucket.get_object("users/bob/photos/exercise-cat.jpg").read()),
+        ("PutObject users/alice/photos/new.jpg", "refused",
+         lambda: bucket.put_object("users/alice/photos/exercise-new.jpg", b"x")),
+        ("ListObjects prefix users/alice/photos/", "refused",
+         lambda: bucket.list_objects(prefix="users/alice/photos/")),
+    ]
+    for what, expected, call in matrix:
+        got = _try(call)
+        marks.expect(got.split(" ")[0] == expected, f"{what}: expected {expected}", f"OSS: {got}")
+    return marks.finish(strict=strict)

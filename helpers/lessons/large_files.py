@@ -1,0 +1,263 @@
+"""Large files (大文件): multipart part sizes, text progress lines, a token refresh in the middle of a
+resumable upload, and a resumable download.
+
+    sample = large_files.sample_file(tmp_dir / "video.bin", 3 * 1024 * 1024)   # fixed bytes, fixed CRC
+    with large_files.TimeLapse(book) as lapse:          # local only: every clock moves together
+        alice = lapse.client("alice")
+        progress = large_files.Progress(total, jump_at=0.5, jump=lapse.jump(660))
+        alice.upload_resumable("video.bin", sample, part_size=..., progress=progress)
+    large_files.resumable_download(alice, key, dest)   # oss2.resumable_download, download scope
+
+Why `TimeLapse`: a token refresh in the middle of an upload needs the phone, the app server and OSS
+to agree that 11 minutes passed. The stack's app server runs on real time, so `TimeLapse` starts
+a second instance of the same app server code in this kernel (loopback, port 0, same credentials
+file and local cloud) whose clock is `book.cloud_now`, i.e. the local cloud's movable clock; the
+phone's client gets that clock too. Real Alibaba Cloud has no movable clock: local only.
+
+Imports nothing from `helpers.localcloud`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import oss2
+
+from helpers.client.results import call_oss2, crc64
+
+if TYPE_CHECKING:
+    from helpers.client.mobile import MobileClient
+    from helpers.workbook import Book
+
+KB = 1024
+MB = 1024 * KB
+GB = 1024 * MB
+MIN_PART_SIZE = 100 * KB         # OSS: every part but the last is at least 100 KB
+MAX_PART_SIZE = 5 * GB
+MAX_PARTS = 10_000
+
+
+# ------------------------------------------------------------------------------------ part sizes
+
+def parts_needed(file_size: int, part_size: int) -> int:
+    return max(1, math.ceil(file_size / part_size))
+
+
+def part_size_for(file_size: int, max_parts: int = MAX_PARTS, *, preferred: int = MIN_PART_SIZE) -> int:
+    """The smallest part size (a multiple of 1 KB, at least `preferred` and 100 KB) whose part count
+    fits `max_parts`; what oss2.determine_part_size does, with the limit as a parameter."""
+    size = max(preferred, MIN_PART_SIZE, math.ceil(file_size / max_parts))
+    size = math.ceil(size / KB) * KB
+    if size > MAX_PART_SIZE:
+        raise ValueError(f"{file_size} bytes do not fit {max_parts} parts of at most 5 GB")
+    return size
+
+
+def human(size: int) -> str:
+    for unit, factor in (("GB", GB), ("MB", MB), ("KB", KB)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.2f} {unit}"
+    return f"{size} B"
+
+
+# --------------------------------------------------------------------------------- sample content
+
+def sample_file(path: str | Path, size: int, *, seed: str = "workbook") -> Path:
+    """A file of `size` pseudo-random bytes that are the same on every run (so is its CRC-64)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        counter = 0
+        written = 0
+        while written < size:
+            block = hashlib.sha256(f"{seed}:{counter}".encode()).digest() * 128     # 4 KB
+            block = block[: size - written]
+            f.write(block)
+            written += len(block)
+            counter += 1
+    return path
+
+
+def file_crc64(path: str | Path) -> str:
+    with Path(path).open("rb") as f:
+        return crc64(iter(lambda: f.read(MB), b""))
+
+
+# ------------------------------------------------------------------------------------ progress
+
+class Progress:
+    """An oss2 `progress_callback` that prints one line per `step` (fraction of the total) and can run
+    `jump()` once when `jump_at` of the bytes are sent. Lines depend on byte counts only, so they are
+    the same on every run."""
+
+    def __init__(self, total: int, *, step: float = 0.25, jump_at: float | None = None,
+                 jump: Callable[[], None] | None = None, width: int = 24,
+                 on_line: Callable[[str], None] | None = None) -> None:
+        self.total = total
+        self.step = step
+        self.jump_at = jump_at
+        self._jump = jump
+        self.width = width
+        self._next = step
+        self._jumped = False
+        self._lock = threading.Lock()
+        self.lines: list[str] = []
+        self._on_line = on_line or _print_line
+
+    def __call__(self, consumed: int, total: int | None) -> None:
+        total = total or self.total
+        with self._lock:
+            fraction = consumed / total if total else 1.0
+            while fraction + 1e-9 >= self._next and self._next <= 1.0 + 1e-9:
+                self._emit(self._next)
+                self._next += self.step
+            if (self._jump is not None and not self._jumped and self.jump_at is not None
+                    and fraction >= self.jump_at):
+                self._jumped = True
+                self._jump()
+
+    def _emit(self, fraction: float) -> None:
+        filled = round(self.width * fraction)
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}  {human(round(self.total * fraction))}"
+        self.lines.append(line)
+        self._on_line(line)
+
+
+def _print_line(line: str) -> None:
+    print(line)
+
+
+# ------------------------------------------------------------------------------------ time lapse
+
+class TimeLapse:
+    """A second app server (same code, same credentials file, same local cloud) whose clock is the
+    local cloud's movable clock, and clients whose clock is that clock too. Local only."""
+
+    def __init__(self, book: Book) -> None:
+        if book.target != "local":
+            raise RuntimeError("TimeLapse needs the local cloud's movable clock")
+        self.book = book
+        self.url = ""
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._db_dir = tempfile.TemporaryDirectory(prefix="workbook-timelapse-")
+        self._clients: dict[str, MobileClient] = {}
+
+    def __enter__(self) -> TimeLapse:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        import uvicorn
+
+        from helpers import stack
+        from helpers.appserver.main import create_app
+        from helpers.settings import load_settings
+
+        quiet_uvicorn()
+        creds_file = stack.up().credentials_file     # the running stack (reused, not restarted)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        settings = load_settings(target="local", credentials_file=creds_file,
+                                 oss_endpoint=self.book.oss_endpoint, sts_endpoint=self.book.sts_endpoint,
+                                 db_path=Path(self._db_dir.name) / "appserver.sqlite3",
+                                 appserver_public_url=self.url)
+        app = create_app(settings, now=self.book.cloud_now)
+        config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="timelapse-appserver", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the time-lapse app server did not start")
+            time.sleep(0.02)
+
+    def client(self, username: str) -> MobileClient:
+        """A logged-in MobileClient of this app server whose clock follows the local cloud's."""
+        from helpers.client.mobile import MobileClient
+
+        if username not in self._clients:
+            self._clients[username] = MobileClient(
+                self.url, username, self.book.users[username], now=self.book.cloud_now,
+                recorder=self.book.recorder,
+                checkpoint_dir=Path(self._db_dir.name) / f"checkpoints-{username}")
+        return self._clients[username]
+
+    def jump(self, seconds: float) -> Callable[[], None]:
+        """A callable that moves every clock `seconds` forward (the local cloud's, hence all)."""
+        return lambda: self.book.advance_clock(seconds)
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            with contextlib.suppress(Exception):
+                c.close()
+        self._clients.clear()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._db_dir.cleanup()
+
+
+# ------------------------------------------------------------------------------------ downloads
+
+def resumable_download(client: MobileClient, key: str, dest: str | Path, *, part_size: int = 256 * KB,
+                       threads: int = 2, progress: Callable[[int, int | None], None] | None = None) -> Path:
+    """oss2.resumable_download with the client's download-scope STS credentials: ranged GETs in
+    parallel into `dest.tmp`, renamed when complete; a checkpoint lets an interrupted one resume."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    bucket = client.oss2_bucket("download")
+    full = client.full_key(key, "download")
+    store = oss2.ResumableDownloadStore(root=tempfile.gettempdir(), dir="workbook-oss-download")
+    call_oss2(lambda: oss2.resumable_download(bucket, full, str(dest), store=store, multiget_threshold=part_size,
+                                              part_size=part_size, num_threads=threads,
+                                              progress_callback=progress),
+              on_credential_error=client.providers["download"].invalidate)
+    return dest
+
+
+def quiet_uvicorn() -> None:
+    """uvicorn's loggers: warnings only (its startup lines would land on the notebook's stderr)."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def multipart_by_hand(client: MobileClient, key: str, path: str | Path, part_size: int) -> None:
+    """Initiate, UploadPart for each `part_size` slice, Complete — oss2's low-level calls with the
+    client's upload token, without the SDK's part-size rounding (so OSS's own limits show)."""
+    bucket = client.oss2_bucket("upload")
+    full = client.full_key(key, "upload")
+    data = Path(path).read_bytes()
+    on_cred = client.providers["upload"].invalidate
+    upload_id = call_oss2(lambda: bucket.init_multipart_upload(full).upload_id, on_credential_error=on_cred)
+    parts = []
+    for number, start in enumerate(range(0, len(data), part_size), start=1):
+        chunk = data[start:start + part_size]
+        result = call_oss2(lambda n=number, c=chunk: bucket.upload_part(full, upload_id, n, c),
+                           on_credential_error=on_cred)
+        parts.append(oss2.models.PartInfo(number, result.etag))
+    print(f"{len(parts)} parts of {human(part_size)} sent; completing")
+    try:
+        call_oss2(lambda: bucket.complete_multipart_upload(full, upload_id, parts), on_credential_error=on_cred)
+    except Exception:
+        call_oss2(lambda: bucket.abort_multipart_upload(full, upload_id))    # leave no upload behind
+        raise

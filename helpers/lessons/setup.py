@@ -1,0 +1,53 @@
+"""What notebook 00 (architecture and setup) shows: where the credentials file is and what it holds
+(section names and who reads them, never a value), and an anonymous request OSS refuses.
+
+Imports nothing from `helpers.localcloud`; reads the file only to name its sections.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from helpers import stack
+from helpers.client.results import raise_for_oss
+
+if TYPE_CHECKING:
+    from helpers.workbook import Book
+
+READERS = {
+    "account_id": "the local cloud (the account that owns the bucket)",
+    "admin": "`stack up` only: the account owner's key, to create the bucket and its CORS rule",
+    "appserver": "the app server only: its RAM user's AccessKey (allowed nothing but sts:AssumeRole)",
+    "role_arn": "the app server: the role it assumes",
+    "app_users": "the app server: demo app users and their passwords",
+    "ram": "the local cloud: RAM users, the role, their policies",
+}
+
+
+def describe_credentials_file(book: Book) -> None:
+    """Where the credentials file is, its permissions and its sections (no value is printed)."""
+    if book.target != "local":
+        print("On Alibaba Cloud the app server reads its AccessKey from WORKBOOK_ACCESS_KEY_ID/SECRET "
+              "in its own environment; this kernel's client never reads them.")
+        return
+    path = Path(stack.state_dir()) / "credentials.json"
+    mode = stat.S_IMODE(path.stat().st_mode)
+    print(f"credentials file: <state dir>/{path.name} (state dir: $WORKBOOK_STATE_DIR or .workbook/, "
+          "git-ignored)")
+    print(f"permissions: {mode:04o} (owner read/write only)")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for section in doc:
+        print(f"  {section:<11} read by {READERS.get(section, '?')}")
+
+
+def anonymous_get(book: Book, key: str) -> None:
+    """GET an object with no credentials at all, as anyone on the internet could try."""
+    url = f"{book.oss_endpoint}/{book.bucket}/{key}" if book.target == "local" else \
+        book.oss_endpoint.replace("://", f"://{book.bucket}.", 1) + "/" + key
+    raise_for_oss(httpx.get(url, timeout=30, trust_env=False))
+    print("GET 200 — the object is public")
