@@ -34,5 +34,7 @@ lab: $(STAMP)
 	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --notebook-dir notebooks --ip 127.0.0.1 \
 	  $$(test "$$(id -u)" = 0 && echo --allow-root) $(ARGS)
 
+# Every benchmark in full (data path, load, crash, fuzz, and the app-server/workbook ones when present);
+# figures in build/bench/<name>.json, merged into build/bench/results.json.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/localcloud.py
+	$(BIN)/python benchmarks/run_all.py

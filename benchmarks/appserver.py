@@ -1,7 +1,8 @@
 """App server under load: cached `/api/sts` for 50 logged-in users against a no-op endpoint, same run.
 
     .venv/bin/python benchmarks/appserver.py [--quick] [--users 50] [--seconds S] [--reps N]
-                                             [--client-procs N] [--out build/bench/appserver.json]
+                                             [--client-procs N] [--rate R]
+                                             [--out build/bench/appserver.json]
 
 Starts the real stack (`helpers.stack.up` on a fresh directory: the local cloud and the app server,
 each its own process) with `--users` benchmark app users (`bench-000`, ...) written into the
@@ -11,13 +12,19 @@ first, all users at once, twice (so concurrent misses of one key are exercised).
 
 The load generator runs in its own process(es) (this script with `--worker`): an asyncio client on
 raw keep-alive sockets with httptools' response parser, one connection per user, one request in
-flight per connection (a closed loop: 50 users, each sending its next request when the previous
-answer arrives). Each repetition runs the no-op endpoint (`GET /api/health`, no auth) and then the
-cached STS endpoint (`GET /api/sts?scope=upload|download`, alternating per request) for the same
-time; the figures are from the repetition with the best STS rate and that repetition's no-op run.
-Latency is per request, send to full response, after a short warm-up that is not counted.
+flight per connection. Each repetition runs, for the same time each:
+  1. the no-op endpoint `GET /api/health` (no auth), closed loop (each user sends its next request
+     when the previous answer arrives): the server's ceiling on this machine now;
+  2. the cached `GET /api/sts?scope=upload|download` (alternating per request), closed loop;
+  3. the same STS requests paced (open loop) at `--rate` req/s in total (default 1000: the target),
+     each user on a fixed schedule, latency counted from the scheduled send time (so a slow answer
+     also charges the requests it holds up: no coordinated omission).
+In a closed loop with 50 in flight, latency is 50 / throughput by Little's law whatever the server
+does, so the p99 figure is taken at the target rate (3), while the rate figure is the ceiling (2).
+The figures come from the repetition with the best closed-loop STS rate. Latency is per request,
+after a short warm-up that is not counted.
 
-Figures: `sts_cached_rps`, `sts_cached_p99_ms` (ms), `noop_rps` (same server, same run) and
+Figures: `sts_cached_rps` (2), `sts_cached_p99_ms` (3, ms), `noop_rps` (1, same server, same run) and
 `sts_calls_per_user_scope` (AssumeRole calls counted by the local cloud's STS port over the whole run,
 warm-up included, divided by the distinct (user, scope) pairs; the run is far shorter than the
 credentials' lifetime, so 1.0 is ideal). CPU seconds of the app server and of the load generator are
@@ -38,7 +45,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:      # run as a script or imported by tests
@@ -56,9 +63,14 @@ class _Conn(asyncio.Protocol):
     """One keep-alive connection: send a request, parse the answer, record its latency, send the next."""
 
     def __init__(self, requests: Sequence[bytes], t_start: float, t_end: float,
-                 done: asyncio.Future[None]) -> None:
+                 done: asyncio.Future[None], interval: float = 0.0, phase: float = 0.0) -> None:
         import httptools
 
+        # interval > 0: paced (open loop), one request every `interval` s on a fixed schedule, and a
+        # latency counts from the scheduled time, so a slow answer also charges the requests it delays.
+        self.interval = interval
+        self._sched = time.perf_counter() + phase
+        self._loop = asyncio.get_running_loop()
         self.requests = requests
         self.t_start, self.t_end = t_start, t_end
         self.done = done
@@ -71,13 +83,27 @@ class _Conn(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        self._send()
+        self._transport = cast(asyncio.Transport, transport)    # uvloop's is not a subclass
+        self._next()
+
+    def _next(self) -> None:
+        if not self.interval:
+            self._send()
+            return
+        delay = self._sched - time.perf_counter()
+        if delay > 0:
+            self._loop.call_later(delay, self._send)
+        else:
+            self._send()
 
     def _send(self) -> None:
         assert self._transport is not None
-        self._sent = time.perf_counter()
+        now = time.perf_counter()
+        if self.interval:
+            self._sent = self._sched
+            self._sched += self.interval
+        else:
+            self._sent = now
         self._transport.write(self.requests[self._n % len(self.requests)])
         self._n += 1
 
@@ -94,7 +120,7 @@ class _Conn(asyncio.Protocol):
             else:
                 self.errors += 1
         if now < self.t_end:
-            self._send()
+            self._next()
         elif not self.done.done():
             self.done.set_result(None)
 
@@ -104,17 +130,25 @@ class _Conn(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def _drive(host: str, port: int, per_conn: list[list[bytes]], seconds: float) -> dict[str, Any]:
+async def _drive(host: str, port: int, per_conn: list[list[bytes]], seconds: float,
+                 rate: float) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
+    interval = len(per_conn) / rate if rate else 0.0
     conns: list[_Conn] = []
     t0 = time.perf_counter()
     t_start, t_end = t0 + WARMUP_S, t0 + WARMUP_S + seconds
-    for reqs in per_conn:
+    for i, reqs in enumerate(per_conn):
         done: asyncio.Future[None] = loop.create_future()
-        _, proto = await loop.create_connection(lambda r=reqs, d=done: _Conn(r, t_start, t_end, d), host, port)
+        phase = interval * i / len(per_conn)     # spread the paced users evenly over one interval
+        _, proto = await loop.create_connection(
+            lambda r=reqs, d=done, ph=phase: _Conn(r, t_start, t_end, d, interval, ph), host, port)
         conns.append(proto)
     cpu0 = time.process_time()
-    await asyncio.gather(*(c.done for c in conns))
+    # A connection that never answers must not hang the benchmark: it counts as errors instead.
+    _, pending = await asyncio.wait([c.done for c in conns], timeout=WARMUP_S + seconds + 30)
+    for c in conns:
+        if c.done in pending:
+            c.errors += 1
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - t0
     statuses: dict[str, int] = {}
@@ -128,14 +162,15 @@ async def _drive(host: str, port: int, per_conn: list[list[bytes]], seconds: flo
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """One load-generator process: `spec` = {host, port, seconds, connections: [[request, ...], ...]}."""
+    """One load-generator process: `spec` = {host, port, seconds, rate, connections: [[request, ...]]};
+    `rate` 0 is a closed loop (as fast as answers come), else this process's total requests per second."""
     per_conn = [[r.encode("latin-1") for r in reqs] for reqs in spec["connections"]]
     try:
         import uvloop
         runner = uvloop.run
     except ImportError:     # plain asyncio still works, only with more client CPU per request
         runner = asyncio.run
-    return runner(_drive(spec["host"], spec["port"], per_conn, float(spec["seconds"])))
+    return runner(_drive(spec["host"], spec["port"], per_conn, float(spec["seconds"]), float(spec["rate"])))
 
 
 def _request(host: str, path: str, token: str | None) -> str:
@@ -149,22 +184,22 @@ def _pct(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] * 1000
 
 
-def load(url: str, conns: list[list[str]], seconds: float, procs: int, server_pid: int) -> dict[str, Any]:
-    """Run the load generator in `procs` processes over `conns` (request texts per connection)."""
+def load(url: str, conns: list[list[str]], seconds: float, procs: int, server_pid: int,
+         rate: float = 0.0) -> dict[str, Any]:
+    """Run the load generator in `procs` processes over `conns` (request texts per connection):
+    a closed loop, or paced at `rate` requests per second in total."""
     import psutil
 
     host_port = url.split("://", 1)[1]
     host, port = host_port.rsplit(":", 1)
     server = psutil.Process(server_pid)
     chunks = [conns[i::procs] for i in range(procs)]
-    children = []
-    for chunk in chunks:
-        p = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, cwd=PROJECT_ROOT)
-        children.append(p)
+    children = [subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, cwd=PROJECT_ROOT) for _ in chunks]
     cpu0 = sum(server.cpu_times()[:2])
     outs = [p.communicate(json.dumps({"host": host, "port": int(port), "seconds": seconds,
-                                      "connections": chunk}).encode())[0]
+                                      "rate": rate * len(chunk) / len(conns), "connections": chunk}).encode(),
+                          timeout=seconds + 90)[0]
             for p, chunk in zip(children, chunks, strict=True)]
     server_cpu = sum(server.cpu_times()[:2]) - cpu0
     results = [json.loads(o) for o in outs]
@@ -232,7 +267,7 @@ def login_and_warm(url: str, passwords: dict[str, str]) -> tuple[dict[str, str],
     return tokens, mismatched
 
 
-def run(users: int, seconds: float, reps: int, procs: int) -> dict[str, Any]:
+def run(users: int, seconds: float, reps: int, procs: int, rate: float) -> dict[str, Any]:
     from helpers import stack
 
     names = [f"bench-{n:03d}" for n in range(users)]
@@ -250,17 +285,19 @@ def run(users: int, seconds: float, reps: int, procs: int) -> dict[str, Any]:
             sts_conns = [[_request(host, f"/api/sts?scope={s}", tokens[n]) for s in SCOPES] for n in names]
             runs = []
             for _ in range(reps):
-                noop = load(url, noop_conns, seconds, procs, info.appserver_pid or 0)
-                sts = load(url, sts_conns, seconds, procs, info.appserver_pid or 0)
-                runs.append({"noop": noop, "sts": sts})
+                pid = info.appserver_pid or 0
+                noop = load(url, noop_conns, seconds, procs, pid)
+                sts = load(url, sts_conns, seconds, procs, pid)
+                paced = load(url, sts_conns, seconds, procs, pid, rate=rate)
+                runs.append({"noop": noop, "sts": sts, "sts_paced": paced})
             calls = assume_role_calls(info.sts_endpoint) - calls0
             run_s = time.monotonic() - t_run
         finally:
             stack.down(directory)
     best = max(runs, key=lambda r: r["sts"]["rps"])
-    return {"users": users, "seconds": seconds, "reps": reps, "client_procs": procs, "runs": runs,
-            "best": best, "assume_role_calls": calls, "distinct_user_scope": users * len(SCOPES),
-            "warm_mismatched": mismatched, "run_s": run_s}
+    return {"users": users, "seconds": seconds, "reps": reps, "client_procs": procs, "rate": rate,
+            "runs": runs, "best": best, "assume_role_calls": calls,
+            "distinct_user_scope": users * len(SCOPES), "warm_mismatched": mismatched, "run_s": run_s}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=None, help="measured seconds per endpoint and repetition")
     p.add_argument("--reps", type=int, default=None)
     p.add_argument("--client-procs", type=int, default=1, help="load-generator processes")
+    p.add_argument("--rate", type=float, default=1000.0, help="offered req/s of the paced STS run")
     p.add_argument("--out", type=Path, default=BENCH_DIR / "appserver.json")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -279,10 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds or (2.0 if args.quick else 5.0)
     reps = args.reps or (1 if args.quick else 3)
     load_before = machine()["loadavg"]
-    r = run(args.users, seconds, reps, args.client_procs)
+    r = run(args.users, seconds, reps, args.client_procs, args.rate)
     rows = []
     for i, rr in enumerate(r["runs"]):
-        for name, m in (("noop  GET /api/health", rr["noop"]), ("sts   GET /api/sts (cached)", rr["sts"])):
+        for name, m in (("noop GET /api/health", rr["noop"]), ("sts  GET /api/sts (cached)", rr["sts"]),
+                        (f"sts  paced at {args.rate:g}/s", rr["sts_paced"])):
             rows.append([f"rep {i + 1} {name}", m["requests"], round(m["rps"]), round(m["p50_ms"], 2),
                          round(m["p99_ms"], 2), round(m["max_ms"], 1), m["errors"],
                          round(m["server_cpu_s"], 2), round(m["client_cpu_s"], 2)])
@@ -290,19 +329,22 @@ def main(argv: list[str] | None = None) -> int:
                  "client CPU s"], rows))
     print()
     best = r["best"]
-    sts, noop = best["sts"], best["noop"]
+    sts, noop, paced = best["sts"], best["noop"], best["sts_paced"]
     per_pair = r["assume_role_calls"] / r["distinct_user_scope"]
-    summary = {"sts_cached_rps": round(sts["rps"], 1), "sts_cached_p99_ms": round(sts["p99_ms"], 2),
+    summary = {"sts_cached_rps": round(sts["rps"], 1), "sts_cached_p99_ms": round(paced["p99_ms"], 2),
                "noop_rps": round(noop["rps"], 1), "sts_calls_per_user_scope": round(per_pair, 3)}
     ratio = sts["rps"] / noop["rps"] if noop["rps"] else 0.0
-    errors = sum(rr[k]["errors"] for rr in r["runs"] for k in ("noop", "sts"))
+    errors = sum(m["errors"] for rr in r["runs"] for m in rr.values())
     print(table(["figure", "value"], [
-        ["sts_cached_rps (best repetition)", summary["sts_cached_rps"]],
-        ["sts_cached_p99_ms (same repetition)", summary["sts_cached_p99_ms"]],
-        ["noop_rps (same repetition)", summary["noop_rps"]],
+        ["sts_cached_rps (closed loop, best repetition)", summary["sts_cached_rps"]],
+        [f"sts_cached_p99_ms (paced at {args.rate:g}/s, same rep.)", summary["sts_cached_p99_ms"]],
+        ["  paced run: achieved req/s", round(paced["rps"], 1)],
+        ["  closed-loop p99 ms (50 in flight, saturated)", round(sts["p99_ms"], 2)],
+        ["noop_rps (closed loop, same repetition)", summary["noop_rps"]],
         ["ratio sts / noop", round(ratio, 3)],
         ["sts_calls_per_user_scope", summary["sts_calls_per_user_scope"]],
-        ["AssumeRole calls / distinct (user, scope)", f"{r['assume_role_calls']} / {r['distinct_user_scope']}"],
+        ["AssumeRole calls / distinct (user, scope)",
+         f"{r['assume_role_calls']} / {r['distinct_user_scope']}"],
         ["warm-up: 2nd fetch gave other credentials", r["warm_mismatched"]],
         ["concurrent users (connections)", r["users"]],
         ["load-generator processes", r["client_procs"]],
@@ -314,8 +356,11 @@ def main(argv: list[str] | None = None) -> int:
            "context": {"benchmark": "appserver", "quick": args.quick, "machine": machine(),
                        "loadavg_before": load_before, "users": r["users"], "seconds": seconds, "reps": reps,
                        "client_procs": r["client_procs"], "ratio_sts_over_noop": round(ratio, 3),
+                       "paced_rate": args.rate, "paced_achieved_rps": round(paced["rps"], 1),
+                       "sts_saturated_p99_ms": round(sts["p99_ms"], 2),
                        "assume_role_calls": r["assume_role_calls"],
-                       "distinct_user_scope": r["distinct_user_scope"], "warm_mismatched": r["warm_mismatched"],
+                       "distinct_user_scope": r["distinct_user_scope"],
+                       "warm_mismatched": r["warm_mismatched"],
                        "run_s": round(r["run_s"], 1),
                        "runs": [{k: {kk: (round(vv, 3) if isinstance(vv, float) else vv)
                                      for kk, vv in m.items()} for k, m in rr.items()} for rr in r["runs"]]}}

@@ -505,11 +505,16 @@ def oss_request(draw: st.DrawFn, keys: Keys) -> Req:
     )
     if "Transfer-Encoding" in headers:  # a body in chunks (the SDKs stream files this way)
         req.kind, req.chunked = "oss chunked body", True
+    if not all(_TOKEN.fullmatch(k) for k, _ in req.headers):
+        req.invalid_http = True  # a header name outside the HTTP token characters (e.g. x-oss-meta-é)
     if encode == "raw" or any(
         ord(c) < 32 or ord(c) == 127 for c in req.target_path + "".join(k + v for k, v in req.headers)
     ):
         req.invalid_http = True
     return req
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _form(fields: list[tuple[str, str | bytes]], boundary: str) -> bytes:
@@ -925,7 +930,8 @@ class Tally:
 
     def sample(self, req: Req, what: str) -> None:
         if len(self.samples) < 12:
-            self.samples.append(f"{what}: {req.kind} {req.method!r} {req.target_path[:120]!r}")
+            headers = "; ".join(f"{k}: {v[:40]}" for k, v in req.headers)[:300]
+            self.samples.append(f"{what}: {req.kind} {req.method!r} {req.target_path[:120]!r} [{headers!r}]")
 
 
 def send_one(conns: dict[str, RawConn], req: Req, t: Tally) -> None:

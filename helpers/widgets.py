@@ -52,20 +52,27 @@ class Result:
     user: str = ""
     mode: str = ""
     ok: bool = True
-    lines: list[str] = field(default_factory=list)      # masked, stable
+    lines: list[str] = field(default_factory=list)  # masked, stable
     policy: dict[str, Any] | None = None
-    diagram: str = ""                                    # Mermaid text of the exchanges
+    diagram: str = ""  # Mermaid text of the exchanges
 
 
 def _custom_policy(bucket: str, user: str, actions: tuple[str, ...]) -> dict[str, Any]:
     objects = [a for a in actions if a != "oss:ListObjects"]
     statements: list[dict[str, Any]] = []
     if objects:
-        statements.append({"Effect": "Allow", "Action": objects,
-                           "Resource": [f"acs:oss:*:*:{bucket}/users/{user}/*"]})
+        statements.append(
+            {"Effect": "Allow", "Action": objects, "Resource": [f"acs:oss:*:*:{bucket}/users/{user}/*"]}
+        )
     if "oss:ListObjects" in actions:
-        statements.append({"Effect": "Allow", "Action": ["oss:ListObjects"], "Resource": [f"acs:oss:*:*:{bucket}"],
-                           "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/*"]}}})
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": [f"acs:oss:*:*:{bucket}"],
+                "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/*"]}},
+            }
+        )
     return {"Version": "1", "Statement": statements}
 
 
@@ -80,14 +87,24 @@ class TokenConsole(w.VBox):
         self.book = book
         users = sorted(book.users)
         style = {"description_width": "90px"}
-        self.user = w.Dropdown(options=users, value="alice" if "alice" in users else users[0],
-                               description="User", style=style)
+        self.user = w.Dropdown(
+            options=users, value="alice" if "alice" in users else users[0], description="User", style=style
+        )
         self.mode = w.ToggleButtons(options=MODES, value="app server", description="Token from", style=style)
-        self.scope = w.Dropdown(options=("upload", "download"), value="upload", description="Scope", style=style)
-        self.duration = w.IntSlider(value=900, min=900, max=3600, step=300, description="Duration (s)",
-                                    style=style, disabled=True)
-        self.actions = w.SelectMultiple(options=ACTIONS, value=("oss:PutObject",), description="Actions",
-                                        rows=4, style=style, disabled=True)
+        self.scope = w.Dropdown(
+            options=("upload", "download"), value="upload", description="Scope", style=style
+        )
+        self.duration = w.IntSlider(
+            value=900, min=900, max=3600, step=300, description="Duration (s)", style=style, disabled=True
+        )
+        self.actions = w.SelectMultiple(
+            options=ACTIONS,
+            value=("oss:PutObject",),
+            description="Actions",
+            rows=4,
+            style=style,
+            disabled=True,
+        )
         self.issue_button = w.Button(description="Issue token", button_style="primary", icon="key")
         self.key = w.Text(value="hello.txt", description="Key", style=style)
         self.method = w.Dropdown(options=("GET", "PUT"), value="GET", description="Method", style=style)
@@ -103,9 +120,9 @@ class TokenConsole(w.VBox):
         self.output = w.HTML(value="")
         self.diagram = w.Output(layout=w.Layout(border="1px solid #ddd", padding="4px"))
         self.last = Result()
-        self._expires_at: float | None = None       # on the token issuer's clock
+        self._expires_at: float | None = None  # on the token issuer's clock
         self._clock: Callable[[], float] | None = None
-        self._creds: dict[str, str] | None = None    # custom mode only; never displayed unmasked
+        self._creds: dict[str, str] | None = None  # custom mode only; never displayed unmasked
         self._creds_user = ""
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -114,18 +131,36 @@ class TokenConsole(w.VBox):
         self.sign_button.on_click(lambda _: self.sign())
         self.upload_button.on_click(lambda _: self.upload())
         self.list_button.on_click(lambda _: self.list_files())
-        super().__init__([
-            w.HTML("<b>Token console</b> — the app user's view, on " + html.escape(book.where)),
-            w.HBox([w.VBox([self.user, self.mode, self.scope, self.duration, self.actions, self.issue_button]),
-                    w.VBox([w.HTML("<b>Credentials</b> (masked)"), self.credentials, self.countdown,
-                            w.HTML("<b>Session policy</b>"), self.policy])]),
-            w.HBox([self.key, self.method, self.expires, self.sign_button]),
-            w.HBox([self.file_upload, self.upload_button, self.list_button]),
-            self.status, self.output,
-            w.HTML("<b>Sequence diagram of the last exchange</b>"), self.diagram,
-        ])
-        self._timer = threading.Thread(target=self._tick, args=(tick,), name="token-console-countdown",
-                                       daemon=True)
+        super().__init__(
+            [
+                w.HTML("<b>Token console</b> — the app user's view, on " + html.escape(book.where)),
+                w.HBox(
+                    [
+                        w.VBox(
+                            [self.user, self.mode, self.scope, self.duration, self.actions, self.issue_button]
+                        ),
+                        w.VBox(
+                            [
+                                w.HTML("<b>Credentials</b> (masked)"),
+                                self.credentials,
+                                self.countdown,
+                                w.HTML("<b>Session policy</b>"),
+                                self.policy,
+                            ]
+                        ),
+                    ]
+                ),
+                w.HBox([self.key, self.method, self.expires, self.sign_button]),
+                w.HBox([self.file_upload, self.upload_button, self.list_button]),
+                self.status,
+                self.output,
+                w.HTML("<b>Sequence diagram of the last exchange</b>"),
+                self.diagram,
+            ]
+        )
+        self._timer = threading.Thread(
+            target=self._tick, args=(tick,), name="token-console-countdown", daemon=True
+        )
         self._timer.start()
 
     # --------------------------------------------------------------------------------- actions
@@ -142,10 +177,13 @@ class TokenConsole(w.VBox):
             signed = client.api.signed_url(self.method.value, self.key.value, expires=int(self.expires.value))
             base, _, query = mask_url(signed.url).partition("?")
             params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-            r.lines += [f"signed {signed.method} for {signed.key} (expires {signed.expires_at})",
-                        f"url: {base}?… ({len(params)} query parameters; signature and token masked)",
-                        f"  x-oss-expires={params.get('x-oss-expires', params.get('Expires', '?'))}, "
-                        f"x-oss-signature={params.get('x-oss-signature', params.get('Signature', '?'))}"]
+            r.lines += [
+                f"signed {signed.method} for {signed.key} (expires {signed.expires_at})",
+                f"url: {base}?… ({len(params)} query parameters; signature and token masked)",
+                f"  x-oss-expires={params.get('x-oss-expires', params.get('Expires', '?'))}, "
+                f"x-oss-signature={params.get('x-oss-signature', params.get('Signature', '?'))}",
+            ]
+
         return self._run("sign URL", act)
 
     def upload(self) -> Result:
@@ -156,13 +194,16 @@ class TokenConsole(w.VBox):
             item = files[0]
             name, data = str(item["name"]), bytes(item["content"])
             if self.mode.value == "app server" or self._creds is None:
-                up = self.book.client(self.user.value).upload(name, data, content_type=item.get("type") or None)
+                up = self.book.client(self.user.value).upload(
+                    name, data, content_type=item.get("type") or None
+                )
                 key, status, crc = up.key, up.status, up.crc64
             else:
                 key = f"users/{self._creds_user}/{name}"
                 res = call_oss2(lambda: self._bucket().put_object(key, data))
                 status, crc = res.status, res.crc
             r.lines.append(f"uploaded {key}: HTTP {status}, {len(data)} bytes, CRC-64 {crc}")
+
         return self._run("upload", act)
 
     def list_files(self) -> Result:
@@ -177,12 +218,20 @@ class TokenConsole(w.VBox):
                 keys = sorted(str(u.get("key", u.get("object", ""))) for u in records)
                 r.lines.append(f"the app server's record of your uploads (/api/uploads): {len(keys)}")
             r.lines += [f"  {k}" for k in keys]
+
         return self._run("list files", act)
 
     def choose_file(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         """What picking a file in the browser does to `file_upload.value` (for driving from code)."""
-        self.file_upload.value = ({"name": name, "type": content_type, "size": len(data),
-                                   "content": memoryview(data), "last_modified": datetime.now(UTC)},)
+        self.file_upload.value = (
+            {
+                "name": name,
+                "type": content_type,
+                "size": len(data),
+                "content": memoryview(data),
+                "last_modified": datetime.now(UTC),
+            },
+        )
 
     # ------------------------------------------------------------------------------- internals
 
@@ -190,13 +239,15 @@ class TokenConsole(w.VBox):
         client = self.book.client(user)
         scope = self.scope.value
         provider = client.providers[scope]
-        provider.invalidate()           # a fresh GET /api/sts, as a newly started app would do
+        provider.invalidate()  # a fresh GET /api/sts, as a newly started app would do
         creds = provider.get()
         target = client.target(scope)
         masked = creds.masked()
         r.mode = f"app server, scope {scope}"
-        r.lines += [f"{name:<16} {masked[name]}" for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken",
-                                                              "Expiration")]
+        r.lines += [
+            f"{name:<16} {masked[name]}"
+            for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration")
+        ]
         r.lines.append(f"{'Prefix':<16} {target.prefix}")
         policy = upload_scope if scope == "upload" else download_scope
         r.policy = policy(target.bucket, user)
@@ -210,14 +261,17 @@ class TokenConsole(w.VBox):
         if not actions:
             raise ValueError("choose at least one action")
         policy = _custom_policy(self.book.bucket, user, actions)
-        creds = self.book.assume_role(policy, session_name=f"{user}-console",
-                                      duration=int(self.duration.value))
+        creds = self.book.assume_role(
+            policy, session_name=f"{user}-console", duration=int(self.duration.value)
+        )
         r.mode = f"custom, {int(self.duration.value)} s, {', '.join(actions)}"
-        r.lines += [f"{'AccessKeyId':<16} {mask_key_id(creds['AccessKeyId'])}",
-                    f"{'AccessKeySecret':<16} {mask_secret(creds['AccessKeySecret'])}",
-                    f"{'SecurityToken':<16} {mask_secret(creds['SecurityToken'])}",
-                    f"{'Expiration':<16} {creds['Expiration']}",
-                    f"{'Prefix':<16} users/{user}/"]
+        r.lines += [
+            f"{'AccessKeyId':<16} {mask_key_id(creds['AccessKeyId'])}",
+            f"{'AccessKeySecret':<16} {mask_secret(creds['AccessKeySecret'])}",
+            f"{'SecurityToken':<16} {mask_secret(creds['SecurityToken'])}",
+            f"{'Expiration':<16} {creds['Expiration']}",
+            f"{'Prefix':<16} users/{user}/",
+        ]
         r.policy = policy
         self._creds, self._creds_user = dict(creds), user
         with self._lock:
@@ -234,8 +288,9 @@ class TokenConsole(w.VBox):
         auth = oss2.StsAuth(c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"], auth_version="v4")
         session = oss2.Session()
         self.book.recorder.install_requests(session.session, "OSS")
-        return oss2.Bucket(auth, self.book.oss_endpoint, self.book.bucket, region=self.book.region,
-                           session=session)
+        return oss2.Bucket(
+            auth, self.book.oss_endpoint, self.book.bucket, region=self.book.region, session=session
+        )
 
     def _run(self, action: str, act: Callable[[Result], None]) -> Result:
         r = Result(action=action, user=self.user.value, mode=self.mode.value)
@@ -245,8 +300,11 @@ class TokenConsole(w.VBox):
         except Exception as exc:  # a refusal is a result to show, not a crash of the form
             got = describe_error(exc)
             r.ok = False
-            r.lines.append(f"refused: {got.status} {got.code} — {got.message}" if got.code
-                           else f"failed: {type(exc).__name__}: {exc}")
+            r.lines.append(
+                f"refused: {got.status} {got.code} — {got.message}"
+                if got.code
+                else f"failed: {type(exc).__name__}: {exc}"
+            )
         exchanges = [e for e in self.book.recorder.exchanges() if e.t >= started]
         r.diagram = mermaid(exchanges, title=f"{action} ({r.user})") if exchanges else ""
         self.last = r
@@ -258,15 +316,22 @@ class TokenConsole(w.VBox):
         self.status.value = f"{r.action}: {'done' if r.ok else 'refused'} ({r.user}, {r.mode})"
         if r.action == "issue token":
             self.credentials.value = f"<pre style='margin:0'>{text}</pre>"
-            self.output.value = ""          # results of the previous token's actions no longer apply
-            self.policy.value = ("<pre style='margin:0'>" + html.escape(json.dumps(r.policy, indent=2))
-                                 + "</pre>") if r.policy else ""
+            self.output.value = ""  # results of the previous token's actions no longer apply
+            self.policy.value = (
+                ("<pre style='margin:0'>" + html.escape(json.dumps(r.policy, indent=2)) + "</pre>")
+                if r.policy
+                else ""
+            )
         else:
             self.output.value = f"<pre style='margin:0'>{text}</pre>"
         if r.diagram:
-            self.diagram.outputs = ({"output_type": "display_data", "metadata": {},
-                                     "data": {"text/markdown": to_markdown(r.diagram),
-                                              "text/plain": r.diagram}},)
+            self.diagram.outputs = (
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/markdown": to_markdown(r.diagram), "text/plain": r.diagram},
+                },
+            )
         self._update_countdown()
 
     def _update_countdown(self) -> None:
@@ -299,8 +364,10 @@ class TokenConsole(w.VBox):
         if r.policy:
             lines.append("session policy:")
             lines += ["  " + line for line in json.dumps(r.policy, indent=2).splitlines()]
-        lines.append(f"countdown label shown: {'yes' if self.countdown.value else 'no'}; "
-                     f"diagram shown: {'yes' if r.diagram else 'no'}")
+        lines.append(
+            f"countdown label shown: {'yes' if self.countdown.value else 'no'}; "
+            f"diagram shown: {'yes' if r.diagram else 'no'}"
+        )
         print("\n".join(lines))  # noqa: T201 - notebook output
 
     def close(self) -> None:

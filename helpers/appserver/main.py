@@ -75,7 +75,8 @@ def create_app(settings: Settings, *, now: Callable[[], float] = time.time,
     app.state.trace = TraceLog()
     app.state.broker = StsBroker(settings, now=now, assume_role=assume_role, trace=app.state.trace)
     app.state.keys = key_cache or PublicKeyCache()
-    for router in (health.router, auth.router, sts.router, sign.router, callback.router, trace.router, pages.router):
+    for router in (health.router, auth.router, sts.router, sign.router, callback.router, trace.router,
+                   pages.router):
         app.include_router(router)
     app.add_middleware(TraceMiddleware, log=app.state.trace)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

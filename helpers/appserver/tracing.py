@@ -1,12 +1,12 @@
 """What the app server saw, for `GET /api/trace`: a bounded ring buffer of masked exchanges per user
 (`TraceLog`) and the pure ASGI middleware that records inbound API calls and OSS callbacks.
 
-The middleware records `/api/*` except `/api/trace` itself and `/api/health`. Routes tell it whose exchange it was
-and how it ended through `request.state.trace_user` / `trace_note` (set by `deps.current_user`,
-the login route and the callback route); an exchange without a user (a refused login, a forged
-callback) is kept for nobody. AssumeRole calls are added by `services.sts.StsBroker`. Everything
-is masked by `helpers.trace.Exchange.create` before it is stored. Imports no FastAPI/Starlette
-(pure ASGI, style.md §3: no BaseHTTPMiddleware).
+The middleware records `/api/*` except `/api/trace` itself and `/api/health`. Routes tell it
+whose exchange it was and how it ended through `request.state.trace_user` / `trace_note` (set by
+`deps.current_user`, the login route and the callback route); an exchange without a user (a
+refused login, a forged callback) is kept for nobody. AssumeRole calls are added by
+`services.sts.StsBroker`. Everything is masked by `helpers.trace.Exchange.create` before it is
+stored. Imports no FastAPI/Starlette (pure ASGI, style.md §3: no BaseHTTPMiddleware).
 """
 
 from __future__ import annotations

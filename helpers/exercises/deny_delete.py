@@ -15,22 +15,38 @@ from helpers.lessons import permissions
 if TYPE_CHECKING:
     from helpers.workbook import Book
 
-OPERATIONS: dict[str, tuple[permissions.Operation, bool]] = {     # name -> (operation, expected allowed)
+OPERATIONS: dict[str, tuple[permissions.Operation, bool]] = {  # name -> (operation, expected allowed)
     "PutObject users/alice/exercise.txt": (
-        lambda b, other, me, them: b.put_object(f"users/{me}/exercise.txt", b"x"), True),
+        lambda b, other, me, them: b.put_object(f"users/{me}/exercise.txt", b"x"),
+        True,
+    ),
     "DeleteObject users/alice/exercise.txt": (
-        lambda b, other, me, them: b.delete_object(f"users/{me}/exercise.txt"), False),
+        lambda b, other, me, them: b.delete_object(f"users/{me}/exercise.txt"),
+        False,
+    ),
     "DeleteObject users/bob/photos/cat.txt": (
-        lambda b, other, me, them: b.delete_object(f"users/{them}/{permissions.FIXTURE}"), False),
+        lambda b, other, me, them: b.delete_object(f"users/{them}/{permissions.FIXTURE}"),
+        False,
+    ),
     "PutObject users/bob/exercise.txt": (
-        lambda b, other, me, them: b.put_object(f"users/{them}/exercise.txt", b"x"), False),
+        lambda b, other, me, them: b.put_object(f"users/{them}/exercise.txt", b"x"),
+        False,
+    ),
 }
 
 
 def solution() -> dict[str, Any]:
-    return {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["oss:PutObject"], "Resource": ["acs:oss:*:*:workbook/users/alice/*"]},
-        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Resource": ["acs:oss:*:*:*"]}]}
+    return {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:PutObject"],
+                "Resource": ["acs:oss:*:*:workbook/users/alice/*"],
+            },
+            {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Resource": ["acs:oss:*:*:*"]},
+        ],
+    }
 
 
 def _has_explicit_deny(policy: dict[str, Any]) -> bool:
@@ -51,18 +67,26 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
     try:
         creds = book.assume_role(policy, session_name="alice-exercise")
     except Exception as exc:  # STS refusing the policy is an answer to report, not a crash
-        return verdict([mark(False, f"STS accepts the policy ({type(exc).__name__}: {exc})")],
-                       strict=strict, what="deny delete")
+        return verdict(
+            [mark(False, f"STS accepts the policy ({type(exc).__name__}: {exc})")],
+            strict=strict,
+            what="deny delete",
+        )
     results = [mark(True, "STS accepts the policy (AssumeRole 200)")]
     ops = {name: op for name, (op, _) in OPERATIONS.items()}
     outcome = permissions.try_operations(book, creds, "alice", "bob", ops)
     for name, (_, expected) in OPERATIONS.items():
         got = outcome[name]
         said = "allowed" if got.allowed else f"refused ({got.code})"
-        results.append(mark(got.allowed == expected,
-                            f"{name}: {said}, should be {'allowed' if expected else 'refused'}"))
-    results.append(mark(_has_explicit_deny(policy),
-                        "an explicit Deny on oss:DeleteObject (so no later Allow can grant it)"))
+        results.append(
+            mark(got.allowed == expected, f"{name}: {said}, should be {'allowed' if expected else 'refused'}")
+        )
+    results.append(
+        mark(
+            _has_explicit_deny(policy),
+            "an explicit Deny on oss:DeleteObject (so no later Allow can grant it)",
+        )
+    )
     _cleanup(book)
     return verdict(results, strict=strict, what="deny delete")
 

@@ -36,10 +36,13 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
         return verdict(results, strict=strict, what="download scope")
     alice = book.client("alice")
     alice.upload(KEY, BODY, content_type="text/plain")
-    bucket = alice.oss2_bucket(scope)       # signed with a token of the answered scope
+    bucket = alice.oss2_bucket(scope)  # signed with a token of the answered scope
     full = alice.full_key(KEY, scope)
-    got = _works(lambda: alice.download(KEY)) if scope == "download" else _works(
-        lambda: _read(alice, bucket, full))
+    got = (
+        _works(lambda: alice.download(KEY))
+        if scope == "download"
+        else _works(lambda: _read(alice, bucket, full))
+    )
     results.append(mark(got, f"a {scope}-scope token can GetObject {full}"))
     put = _works(lambda: _put(alice, bucket, full))
     results.append(mark(not put, f"a {scope}-scope token cannot PutObject (least privilege for downloading)"))
@@ -48,9 +51,11 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
 
 def _read(alice: Any, bucket: Any, key: str) -> bytes:
     from helpers.client.results import call_oss2
+
     return call_oss2(lambda: bucket.get_object(key).read())
 
 
 def _put(alice: Any, bucket: Any, key: str) -> object:
     from helpers.client.results import call_oss2
+
     return call_oss2(lambda: bucket.put_object(key, BODY))

@@ -39,9 +39,15 @@ def check(book: Book | None, answer: Any, *, strict: bool = False) -> None:
     parts = parts_needed(FILE_SIZE, size) if size > 0 else 0
     results = [
         mark(MIN_PART_SIZE <= size <= MAX_PART_SIZE, f"{human(size)} is within OSS's 100 KB – 5 GB per part"),
-        mark(0 < parts <= PART_LIMIT, f"{human(FILE_SIZE)} in parts of {human(size)} is {parts} parts "
-                                      f"(the app allows {PART_LIMIT}, OSS {MAX_PARTS})"),
-        mark(size <= 4 * smallest, f"not wastefully large: the smallest that fits is {human(smallest)} "
-                                   f"({smallest} bytes); a retry resends a whole part"),
+        mark(
+            0 < parts <= PART_LIMIT,
+            f"{human(FILE_SIZE)} in parts of {human(size)} is {parts} parts "
+            f"(the app allows {PART_LIMIT}, OSS {MAX_PARTS})",
+        ),
+        mark(
+            size <= 4 * smallest,
+            f"not wastefully large: the smallest that fits is {human(smallest)} "
+            f"({smallest} bytes); a retry resends a whole part",
+        ),
     ]
     return verdict(results, strict=strict, what="part size")

@@ -27,20 +27,29 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
     if answer is None:
         return not_answered()
     if not isinstance(answer, dict) or "key" not in answer:
-        return verdict([mark(False, "the answer is a dict with key, download_name and expires")],
-                       strict=strict, what="signed download")
+        return verdict(
+            [mark(False, "the answer is a dict with key, download_name and expires")],
+            strict=strict,
+            what="signed download",
+        )
     alice = book.client("alice")
     alice.upload(KEY, BODY, content_type="text/plain")
-    signed = alice.api.signed_url("GET", str(answer["key"]), download_name=answer.get("download_name"),
-                                  expires=answer.get("expires"))
+    signed = alice.api.signed_url(
+        "GET", str(answer["key"]), download_name=answer.get("download_name"), expires=answer.get("expires")
+    )
     query = {k.lower(): v[0] for k, v in parse_qs(urlsplit(signed.url).query).items()}
     expires = query.get("x-oss-expires")
     r = httpx.get(signed.url, headers=signed.headers, timeout=30, trust_env=False)
     disposition = r.headers.get("content-disposition", "")
     results = [
-        mark(r.status_code == 200 and r.content == BODY, f"the URL downloads users/alice/{KEY} (HTTP {r.status_code})"),
+        mark(
+            r.status_code == 200 and r.content == BODY,
+            f"the URL downloads users/alice/{KEY} (HTTP {r.status_code})",
+        ),
         mark(expires == "60", f"it is valid for 60 s (x-oss-expires={expires})"),
-        mark("Quarterly%20report.txt" in disposition or NAME in disposition,
-             f"the browser saves it as {NAME!r} (Content-Disposition: {disposition or 'none'})"),
+        mark(
+            "Quarterly%20report.txt" in disposition or NAME in disposition,
+            f"the browser saves it as {NAME!r} (Content-Disposition: {disposition or 'none'})",
+        ),
     ]
     return verdict(results, strict=strict, what="signed download")

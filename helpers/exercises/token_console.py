@@ -34,8 +34,10 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
                 getattr(console, name).value = answer[name]
         console.issue_button.click()
         r = console.last
-        results = [mark(r.ok and r.user == "bob", f"the console issued a token for {r.user} ({r.mode})"),
-                   mark(console.mode.value == "app server", "it came from the app server (the app's path)")]
+        results = [
+            mark(r.ok and r.user == "bob", f"the console issued a token for {r.user} ({r.mode})"),
+            mark(console.mode.value == "app server", "it came from the app server (the app's path)"),
+        ]
         bob = book.client("bob")
         bob.upload(KEY, b"bob's file\n", content_type="text/plain")
         scope = console.scope.value

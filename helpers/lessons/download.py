@@ -52,8 +52,10 @@ def ranged(client: MobileClient, key: str, first: int, last: int) -> bytes:
     full = client.full_key(key, "download")
     result = call_oss2(lambda: bucket.get_object(full, byte_range=(first, last)))
     data = result.read()
-    print(f"HTTP {result.status}, Content-Range: {result.headers.get('Content-Range')}, {len(data)} bytes: "
-          f"{data!r}")
+    print(
+        f"HTTP {result.status}, Content-Range: {result.headers.get('Content-Range')}, {len(data)} bytes: "
+        f"{data!r}"
+    )
     return data
 
 

@@ -42,12 +42,13 @@ if TYPE_CHECKING:
 KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
-MIN_PART_SIZE = 100 * KB         # OSS: every part but the last is at least 100 KB
+MIN_PART_SIZE = 100 * KB  # OSS: every part but the last is at least 100 KB
 MAX_PART_SIZE = 5 * GB
 MAX_PARTS = 10_000
 
 
 # ------------------------------------------------------------------------------------ part sizes
+
 
 def parts_needed(file_size: int, part_size: int) -> int:
     return max(1, math.ceil(file_size / part_size))
@@ -73,6 +74,7 @@ def human(size: int) -> str:
 
 # --------------------------------------------------------------------------------- sample content
 
+
 def sample_file(path: str | Path, size: int, *, seed: str = "workbook") -> Path:
     """A file of `size` pseudo-random bytes that are the same on every run (so is its CRC-64)."""
     path = Path(path)
@@ -81,7 +83,7 @@ def sample_file(path: str | Path, size: int, *, seed: str = "workbook") -> Path:
         counter = 0
         written = 0
         while written < size:
-            block = hashlib.sha256(f"{seed}:{counter}".encode()).digest() * 128     # 4 KB
+            block = hashlib.sha256(f"{seed}:{counter}".encode()).digest() * 128  # 4 KB
             block = block[: size - written]
             f.write(block)
             written += len(block)
@@ -96,14 +98,22 @@ def file_crc64(path: str | Path) -> str:
 
 # ------------------------------------------------------------------------------------ progress
 
+
 class Progress:
     """An oss2 `progress_callback` that prints one line per `step` (fraction of the total) and can run
     `jump()` once when `jump_at` of the bytes are sent. Lines depend on byte counts only, so they are
     the same on every run."""
 
-    def __init__(self, total: int, *, step: float = 0.25, jump_at: float | None = None,
-                 jump: Callable[[], None] | None = None, width: int = 24,
-                 on_line: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        step: float = 0.25,
+        jump_at: float | None = None,
+        jump: Callable[[], None] | None = None,
+        width: int = 24,
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
         self.total = total
         self.step = step
         self.jump_at = jump_at
@@ -122,14 +132,19 @@ class Progress:
             while fraction + 1e-9 >= self._next and self._next <= 1.0 + 1e-9:
                 self._emit(self._next)
                 self._next += self.step
-            if (self._jump is not None and not self._jumped and self.jump_at is not None
-                    and fraction >= self.jump_at):
+            if (
+                self._jump is not None
+                and not self._jumped
+                and self.jump_at is not None
+                and fraction >= self.jump_at
+            ):
                 self._jumped = True
                 self._jump()
 
     def _emit(self, fraction: float) -> None:
         filled = round(self.width * fraction)
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}  {human(round(self.total * fraction))}"
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {fraction:4.0%}  {human(round(self.total * fraction))}"
         self.lines.append(line)
         self._on_line(line)
 
@@ -139,6 +154,7 @@ def _print_line(line: str) -> None:
 
 
 # ------------------------------------------------------------------------------------ time lapse
+
 
 class TimeLapse:
     """A second app server (same code, same credentials file, same local cloud) whose clock is the
@@ -169,20 +185,25 @@ class TimeLapse:
         from helpers.settings import load_settings
 
         quiet_uvicorn()
-        creds_file = stack.up().credentials_file     # the running stack (reused, not restarted)
+        creds_file = stack.up().credentials_file  # the running stack (reused, not restarted)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        settings = load_settings(target="local", credentials_file=creds_file,
-                                 oss_endpoint=self.book.oss_endpoint, sts_endpoint=self.book.sts_endpoint,
-                                 db_path=Path(self._db_dir.name) / "appserver.sqlite3",
-                                 appserver_public_url=self.url)
+        settings = load_settings(
+            target="local",
+            credentials_file=creds_file,
+            oss_endpoint=self.book.oss_endpoint,
+            sts_endpoint=self.book.sts_endpoint,
+            db_path=Path(self._db_dir.name) / "appserver.sqlite3",
+            appserver_public_url=self.url,
+        )
         app = create_app(settings, now=self.book.cloud_now)
         config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="timelapse-appserver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="timelapse-appserver", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -196,9 +217,13 @@ class TimeLapse:
 
         if username not in self._clients:
             self._clients[username] = MobileClient(
-                self.url, username, self.book.users[username], now=self.book.cloud_now,
+                self.url,
+                username,
+                self.book.users[username],
+                now=self.book.cloud_now,
                 recorder=self.book.recorder,
-                checkpoint_dir=Path(self._db_dir.name) / f"checkpoints-{username}")
+                checkpoint_dir=Path(self._db_dir.name) / f"checkpoints-{username}",
+            )
         return self._clients[username]
 
     def jump(self, seconds: float) -> Callable[[], None]:
@@ -219,8 +244,16 @@ class TimeLapse:
 
 # ------------------------------------------------------------------------------------ downloads
 
-def resumable_download(client: MobileClient, key: str, dest: str | Path, *, part_size: int = 256 * KB,
-                       threads: int = 2, progress: Callable[[int, int | None], None] | None = None) -> Path:
+
+def resumable_download(
+    client: MobileClient,
+    key: str,
+    dest: str | Path,
+    *,
+    part_size: int = 256 * KB,
+    threads: int = 2,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Path:
     """oss2.resumable_download with the client's download-scope STS credentials: ranged GETs in
     parallel into `dest.tmp`, renamed when complete; a checkpoint lets an interrupted one resume."""
     dest = Path(dest)
@@ -228,10 +261,19 @@ def resumable_download(client: MobileClient, key: str, dest: str | Path, *, part
     bucket = client.oss2_bucket("download")
     full = client.full_key(key, "download")
     store = oss2.ResumableDownloadStore(root=tempfile.gettempdir(), dir="workbook-oss-download")
-    call_oss2(lambda: oss2.resumable_download(bucket, full, str(dest), store=store, multiget_threshold=part_size,
-                                              part_size=part_size, num_threads=threads,
-                                              progress_callback=progress),
-              on_credential_error=client.providers["download"].invalidate)
+    call_oss2(
+        lambda: oss2.resumable_download(
+            bucket,
+            full,
+            str(dest),
+            store=store,
+            multiget_threshold=part_size,
+            part_size=part_size,
+            num_threads=threads,
+            progress_callback=progress,
+        ),
+        on_credential_error=client.providers["download"].invalidate,
+    )
     return dest
 
 
@@ -251,13 +293,16 @@ def multipart_by_hand(client: MobileClient, key: str, path: str | Path, part_siz
     upload_id = call_oss2(lambda: bucket.init_multipart_upload(full).upload_id, on_credential_error=on_cred)
     parts = []
     for number, start in enumerate(range(0, len(data), part_size), start=1):
-        chunk = data[start:start + part_size]
-        result = call_oss2(lambda n=number, c=chunk: bucket.upload_part(full, upload_id, n, c),
-                           on_credential_error=on_cred)
+        chunk = data[start : start + part_size]
+        result = call_oss2(
+            lambda n=number, c=chunk: bucket.upload_part(full, upload_id, n, c), on_credential_error=on_cred
+        )
         parts.append(oss2.models.PartInfo(number, result.etag))
     print(f"{len(parts)} parts of {human(part_size)} sent; completing")
     try:
-        call_oss2(lambda: bucket.complete_multipart_upload(full, upload_id, parts), on_credential_error=on_cred)
+        call_oss2(
+            lambda: bucket.complete_multipart_upload(full, upload_id, parts), on_credential_error=on_cred
+        )
     except Exception:
-        call_oss2(lambda: bucket.abort_multipart_upload(full, upload_id))    # leave no upload behind
+        call_oss2(lambda: bucket.abort_multipart_upload(full, upload_id))  # leave no upload behind
         raise

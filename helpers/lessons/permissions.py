@@ -38,36 +38,71 @@ def _arn(bucket: str, path: str = "") -> str:
 
 def upload_scope(bucket: str, user: str) -> Policy:
     """What the app server grants for scope=upload (helpers/appserver/services/sts.py)."""
-    return {"Version": "1", "Statement": [{
-        "Effect": "Allow", "Action": ["oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"],
-        "Resource": [_arn(bucket, f"users/{user}/*")]}]}
+    return {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"],
+                "Resource": [_arn(bucket, f"users/{user}/*")],
+            }
+        ],
+    }
 
 
 def download_scope(bucket: str, user: str) -> Policy:
     """What the app server grants for scope=download."""
-    return {"Version": "1", "Statement": [{
-        "Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [_arn(bucket, f"users/{user}/*")]}]}
+    return {
+        "Version": "1",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [_arn(bucket, f"users/{user}/*")]}
+        ],
+    }
 
 
 def read_only_photos(bucket: str, user: str) -> Policy:
     """Read and list `users/<user>/photos/` only: GetObject on the objects, ListObjects on the bucket
     limited by the `oss:Prefix` condition (listing is a bucket-level action)."""
-    return {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [_arn(bucket, f"users/{user}/photos/*")]},
-        {"Effect": "Allow", "Action": ["oss:ListObjects"], "Resource": [_arn(bucket)],
-         "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/photos/*"]}}}]}
+    return {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:GetObject"],
+                "Resource": [_arn(bucket, f"users/{user}/photos/*")],
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["oss:ListObjects"],
+                "Resource": [_arn(bucket)],
+                "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/photos/*"]}},
+            },
+        ],
+    }
 
 
 def explicit_deny(bucket: str, user: str) -> Policy:
     """Everything in the user's folder except deleting: an explicit Deny beats any Allow."""
-    return {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["oss:*"], "Resource": [_arn(bucket, f"users/{user}/*"), _arn(bucket)]},
-        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Resource": [_arn(bucket, "*")]}]}
+    return {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["oss:*"],
+                "Resource": [_arn(bucket, f"users/{user}/*"), _arn(bucket)],
+            },
+            {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Resource": [_arn(bucket, "*")]},
+        ],
+    }
 
 
 def example_policies(bucket: str, user: str) -> dict[str, Policy]:
-    return {"upload scope": upload_scope(bucket, user), "download scope": download_scope(bucket, user),
-            "read-only photos": read_only_photos(bucket, user), "allow all, deny delete": explicit_deny(bucket, user)}
+    return {
+        "upload scope": upload_scope(bucket, user),
+        "download scope": download_scope(bucket, user),
+        "read-only photos": read_only_photos(bucket, user),
+        "allow all, deny delete": explicit_deny(bucket, user),
+    }
 
 
 def policy_json(policy: Mapping[str, Any]) -> str:
@@ -82,12 +117,24 @@ def show(policy: Mapping[str, Any]) -> None:
 def least_privilege() -> list[dict[str, str]]:
     """What each app-server scope grants, and why not more (rows for `workbook.show_table`)."""
     return [
-        {"task": "upload a file", "scope": "upload", "actions": "PutObject, AbortMultipartUpload, ListParts",
-         "not granted": "GetObject, DeleteObject, ListObjects"},
-        {"task": "download a file", "scope": "download", "actions": "GetObject",
-         "not granted": "PutObject, DeleteObject, ListObjects"},
-        {"task": "(both)", "scope": "-", "actions": "only users/<you>/*, 15 minutes",
-         "not granted": "other users' folders, other buckets"},
+        {
+            "task": "upload a file",
+            "scope": "upload",
+            "actions": "PutObject, AbortMultipartUpload, ListParts",
+            "not granted": "GetObject, DeleteObject, ListObjects",
+        },
+        {
+            "task": "download a file",
+            "scope": "download",
+            "actions": "GetObject",
+            "not granted": "PutObject, DeleteObject, ListObjects",
+        },
+        {
+            "task": "(both)",
+            "scope": "-",
+            "actions": "only users/<you>/*, 15 minutes",
+            "not granted": "other users' folders, other buckets",
+        },
     ]
 
 
@@ -95,14 +142,23 @@ def leaked_key_vs_token() -> list[dict[str, str]]:
     """What an attacker who unpacks the app gets, with the developer's AccessKey inside it versus
     a token the app was handed (rows for `workbook.show_table`)."""
     return [
-        {"attacker holds": "AccessKey in the app binary", "reaches": "every object of the bucket (the role: oss:*)",
-         "for how long": "until someone notices and rotates the key", "revoke": "rotate, ship a new app"},
-        {"attacker holds": "an STS token from the app", "reaches": "users/<that user>/*, the scope's actions",
-         "for how long": "at most 15 minutes", "revoke": "wait; stop issuing to that user"},
+        {
+            "attacker holds": "AccessKey in the app binary",
+            "reaches": "every object of the bucket (the role: oss:*)",
+            "for how long": "until someone notices and rotates the key",
+            "revoke": "rotate, ship a new app",
+        },
+        {
+            "attacker holds": "an STS token from the app",
+            "reaches": "users/<that user>/*, the scope's actions",
+            "for how long": "at most 15 minutes",
+            "revoke": "wait; stop issuing to that user",
+        },
     ]
 
 
 # ----------------------------------------------------------------------------------------- operations
+
 
 def _list(b: oss2.Bucket, prefix: str) -> object:
     return b.list_objects(prefix=prefix, max_keys=10)
@@ -122,7 +178,7 @@ OPERATIONS: dict[str, Operation] = {
 @dataclass(frozen=True)
 class Outcome:
     allowed: bool
-    code: str = ""      # the OSS error code when refused
+    code: str = ""  # the OSS error code when refused
 
     @property
     def mark(self) -> str:
@@ -159,12 +215,19 @@ def seed_fixtures(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> None
         book.client(user).upload(FIXTURE, FIXTURE_BODY, content_type="text/plain")
 
 
-def try_operations(book: Book, creds: Mapping[str, str], user: str, other: str,
-                   operations: Mapping[str, Operation] | None = None) -> dict[str, Outcome]:
+def try_operations(
+    book: Book,
+    creds: Mapping[str, str],
+    user: str,
+    other: str,
+    operations: Mapping[str, Operation] | None = None,
+) -> dict[str, Outcome]:
     """Run each operation with the temporary credentials; OSS's answer decides ✓ or ✗."""
-    auth = oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4")
+    auth = oss2.StsAuth(
+        creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4"
+    )
     session = oss2.Session()
-    book.recorder.install_requests(session.session, "OSS")     # so diagrams show what OSS answered
+    book.recorder.install_requests(session.session, "OSS")  # so diagrams show what OSS answered
     bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region, session=session)
     other_bucket = oss2.Bucket(auth, book.oss_endpoint, OTHER_BUCKET, region=book.region, session=session)
     out: dict[str, Outcome] = {}
@@ -177,8 +240,9 @@ def try_operations(book: Book, creds: Mapping[str, str], user: str, other: str,
     return out
 
 
-def matrix(book: Book, policies: Mapping[str, Mapping[str, Any] | None], *, user: str = "alice",
-           other: str = "bob") -> Matrix:
+def matrix(
+    book: Book, policies: Mapping[str, Mapping[str, Any] | None], *, user: str = "alice", other: str = "bob"
+) -> Matrix:
     """AssumeRole once per policy (session name `<user>-matrix`) and try every operation. A policy of
     None means no session policy: the credentials get the role's whole permission."""
     seed_fixtures(book, (user, other))

@@ -19,9 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_bench(name: str, out: Path, *args: str, timeout: float = 240) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--quick", "--out", str(out),
-                           *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--quick", "--out", str(out), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.exists(), f"{name} wrote no figures:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     doc = json.loads(out.read_text(encoding="utf-8"))
     doc["_exit"], doc["_output"] = proc.returncode, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -41,9 +46,13 @@ def test_load_quick_ten_users_every_object_verified_no_errors(tmp_path: Path) ->
 def test_crash_quick_kill9_rounds_lose_no_ack_show_nothing_partial(tmp_path: Path) -> None:
     doc = run_bench("crash", tmp_path / "crash.json", "--rounds", "2")
     s, c = doc["summary"], doc["checks"]
-    assert (s["crash_rounds"], s["crash_acked_lost"], s["crash_partial_visible"]) == (2, 0, 0), doc["problems"]
-    assert (c["listing_mismatch"], c["mpu_resume_failed"], c["mpu_unknown_listed"]) == (0, 0, 0), doc["problems"]
-    assert c["acked_requests"] > 0 and c["interrupted_requests"] > 0   # the kill did land mid-upload
+    assert (s["crash_rounds"], s["crash_acked_lost"], s["crash_partial_visible"]) == (2, 0, 0), doc[
+        "problems"
+    ]
+    assert (c["listing_mismatch"], c["mpu_resume_failed"], c["mpu_unknown_listed"]) == (0, 0, 0), doc[
+        "problems"
+    ]
+    assert c["acked_requests"] > 0 and c["interrupted_requests"] > 0  # the kill did land mid-upload
     assert doc["_exit"] == 0, doc["_output"]
 
 

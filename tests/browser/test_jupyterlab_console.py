@@ -33,8 +33,15 @@ from helpers import stack
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "08_token_console.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -61,17 +68,37 @@ def lab(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterator[d
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     runtime = base / "runtime"
     settings = base / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)        # no "get Jupyter news?" toast over the console
+    settings.mkdir(parents=True)  # no "get Jupyter news?" toast over the console
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}', encoding="utf-8")
     token = secrets.token_hex(16)
-    env = {**os.environ, "WORKBOOK_STATE_DIR": str(state_dir), "JUPYTER_RUNTIME_DIR": str(runtime),
-           "JUPYTER_CONFIG_DIR": str(base / "config"), "TZ": "UTC", "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ,
+        "WORKBOOK_STATE_DIR": str(state_dir),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "TZ": "UTC",
+        "PYTHONHASHSEED": "0",
+    }
     log = (base / "lab.log").open("wb")
     proc = subprocess.Popen(
-        [str(JUPYTER), "lab", "--no-browser", "--allow-root", f"--ServerApp.token={token}",
-         "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", f"--ServerApp.root_dir={root}",
-         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={base / 'settings'}", "--LabApp.expose_app_in_browser=True"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        [
+            str(JUPYTER),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.token={token}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.port=0",
+            f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            f"--LabApp.user_settings_dir={base / 'settings'}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
+    )
     try:
         url = _server_url(runtime, proc, base / "lab.log")
         yield {"url": url, "token": token, "root": str(root)}
@@ -99,8 +126,15 @@ def _server_url(runtime: Path, proc: subprocess.Popen[bytes], log: Path) -> str:
             if info.get("port"):
                 url = f"http://127.0.0.1:{info['port']}"
                 try:
-                    if httpx.get(url + "/api/status", params={"token": info.get("token", "")},
-                                 timeout=5, trust_env=False).status_code == 200:
+                    if (
+                        httpx.get(
+                            url + "/api/status",
+                            params={"token": info.get("token", "")},
+                            timeout=5,
+                            trust_env=False,
+                        ).status_code
+                        == 200
+                    ):
                         return url
                 except httpx.HTTPError:
                     pass
@@ -122,7 +156,8 @@ def browser() -> Iterator[Any]:
 
 
 def test_jupyterlab_token_console_issue_shows_masked_credentials_and_svg_diagram(
-        lab: dict[str, str], browser: Any) -> None:
+    lab: dict[str, str], browser: Any
+) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     blocked: list[str] = []
 
@@ -138,12 +173,15 @@ def test_jupyterlab_token_console_issue_shows_masked_credentials_and_svg_diagram
     page.set_default_timeout(60_000)
     try:
         page.goto(f"{lab['url']}/lab/tree/{NOTEBOOK.name}?token={lab['token']}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel")
-        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session"
-                               ".kernel.status === 'idle'")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        )
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
+        )
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         # The cleanup cell's output is the last thing a complete run prints.
         page.get_by_text("deleted 2 objects").first.wait_for(timeout=RUN_ALL_TIMEOUT_MS)
@@ -160,8 +198,10 @@ def test_jupyterlab_token_console_issue_shows_masked_credentials_and_svg_diagram
         assert "STS." in text and "…(" in text and "SecurityToken" in text, text
         # The diagram: JupyterLab's bundled Mermaid renders the ```mermaid block to SVG, which it shows as
         # <figure><img src="data:image/svg+xml,..."> (or an inline <svg>) inside the console's Output widget.
-        picture = console.locator(".widget-output .jp-RenderedMermaid img[src^='data:image/svg+xml'], "
-                                  ".widget-output .jp-RenderedMermaid svg").first
+        picture = console.locator(
+            ".widget-output .jp-RenderedMermaid img[src^='data:image/svg+xml'], "
+            ".widget-output .jp-RenderedMermaid svg"
+        ).first
         try:
             picture.wait_for(timeout=30_000)
         except Exception:
@@ -169,13 +209,17 @@ def test_jupyterlab_token_console_issue_shows_masked_credentials_and_svg_diagram
             page.screenshot(path=str(SCREENSHOTS / "jupyterlab_console_failure.png"), full_page=True)
             outputs = console.locator(".widget-output")
             detail = outputs.first.inner_html()[:2000] if outputs.count() else "no .widget-output"
-            raise AssertionError(f"no rendered diagram; the console's Output widget holds: {detail}") from None
+            raise AssertionError(
+                f"no rendered diagram; the console's Output widget holds: {detail}"
+            ) from None
         source = unquote(picture.get_attribute("src") or picture.evaluate("e => e.outerHTML"))
         assert "<svg" in source and "AssumeRole" in source, source[:500]
-        assert picture.bounding_box()["height"] > 100     # drawn, not an empty placeholder
+        assert picture.bounding_box()["height"] > 100  # drawn, not an empty placeholder
         assert console.locator(".widget-output", has_text="```mermaid").count() == 0
-        page.wait_for_function("() => [...document.querySelectorAll('.widget-label')]"
-                               ".some(e => e.textContent.includes('expires in'))")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.widget-label')]"
+            ".some(e => e.textContent.includes('expires in'))"
+        )
         console.scroll_into_view_if_needed()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         console.screenshot(path=str(SCREENSHOTS / "jupyterlab_console.png"))

@@ -154,8 +154,10 @@ class SdkAssumeRole:
 class StsBroker:
     """Issues and caches STS credentials per (user, scope), refreshing `refresh_margin` s before expiry.
 
-    One lock per key (created under a guard lock), re-checked after acquiring, so concurrent callers
-    of one key share one AssumeRole while other keys proceed. `now` is our clock (injectable).
+    A hit takes no lock (`cached`). On a miss: one lock per key (created under a guard lock),
+    re-checked after acquiring, so concurrent callers of one key share one AssumeRole while other
+    keys proceed. The cache lives in this process: the app server runs one worker process, so every
+    request for a (user, scope) sees the same entry. `now` is our clock (injectable).
     """
 
     def __init__(self, settings: Settings, *, now: Callable[[], float] = time.time,
@@ -180,7 +182,19 @@ class StsBroker:
     def remaining(self, creds: TempCredentials) -> float:
         return creds.local_expires_at - self._now()
 
+    def cached(self, user: User, scope: Scope) -> TempCredentials | None:
+        """The cached credentials if still fresh, else None: the hit path, lock-free and never blocking
+        (a dict read is atomic and entries are immutable), so async routes call it on the event loop."""
+        cached = self._cache.get((user.username, scope))
+        if cached is not None and self.remaining(cached) > self._settings.sts_refresh_margin_seconds:
+            return cached
+        return None
+
     def get(self, user: User, scope: Scope) -> TempCredentials:
+        """Cached or freshly issued credentials; may block on AssumeRole (call it off the event loop)."""
+        hit = self.cached(user, scope)
+        if hit is not None:
+            return hit
         key = (user.username, scope)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
