@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -194,15 +195,23 @@ def load(url: str, conns: list[list[str]], seconds: float, procs: int, server_pi
     host, port = host_port.rsplit(":", 1)
     server = psutil.Process(server_pid)
     chunks = [conns[i::procs] for i in range(procs)]
-    children = [subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, cwd=PROJECT_ROOT) for _ in chunks]
-    cpu0 = sum(server.cpu_times()[:2])
-    outs = [p.communicate(json.dumps({"host": host, "port": int(port), "seconds": seconds,
-                                      "rate": rate * len(chunk) / len(conns), "connections": chunk}).encode(),
-                          timeout=seconds + 90)[0]
-            for p, chunk in zip(children, chunks, strict=True)]
-    server_cpu = sum(server.cpu_times()[:2]) - cpu0
-    results = [json.loads(o) for o in outs]
+    with tempfile.TemporaryDirectory(prefix="appserver-load-") as tmp:
+        # Results go through files: a large write to a pipe from an event-loop process is not reliable.
+        outs = [Path(tmp) / f"worker-{i}.json" for i in range(procs)]
+        children = [subprocess.Popen([sys.executable, __file__, "--worker", str(out)], stdin=subprocess.PIPE,
+                                     cwd=PROJECT_ROOT) for out in outs]
+        cpu0 = sum(server.cpu_times()[:2])
+        for p, chunk in zip(children, chunks, strict=True):    # all start before any is waited for
+            assert p.stdin is not None
+            p.stdin.write(json.dumps({"host": host, "port": int(port), "seconds": seconds,
+                                      "rate": rate * len(chunk) / len(conns), "connections": chunk}).encode())
+            p.stdin.close()
+        for p in children:
+            p.wait(timeout=seconds + 90)
+        server_cpu = sum(server.cpu_times()[:2]) - cpu0
+        if any(p.returncode for p in children):
+            raise RuntimeError(f"a load-generator process failed: {[p.returncode for p in children]}")
+        results = [json.loads(out.read_text(encoding="utf-8")) for out in outs]
     lat = sorted(x for r in results for x in r["latencies"])
     statuses: dict[str, int] = {}
     for r in results:
@@ -309,11 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client-procs", type=int, default=1, help="load-generator processes")
     p.add_argument("--rate", type=float, default=1000.0, help="offered req/s of the paced STS run")
     p.add_argument("--out", type=Path, default=BENCH_DIR / "appserver.json")
-    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        sys.stdout.write(json.dumps(worker(json.loads(sys.stdin.read()))))
+        args.worker.write_text(json.dumps(worker(json.loads(sys.stdin.read()))), encoding="utf-8")
         return 0
+    # SIGTERM unwinds like Ctrl-C, so `stack.down` stops the stack's processes (their own sessions).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seconds = args.seconds or (2.0 if args.quick else 5.0)
     reps = args.reps or (1 if args.quick else 3)
     load_before = machine()["loadavg"]
@@ -351,8 +362,12 @@ def main(argv: list[str] | None = None) -> int:
         ["client CPU % of one core (sts run)", round(100 * sts["client_cpu_s"] / sts["wall_s"], 1)],
         ["server CPU % of one core (sts run)", round(100 * sts["server_cpu_s"] / sts["wall_s"], 1)],
         ["non-200 answers (all runs)", errors]]))
+    if paced["rps"] < 0.95 * args.rate:
+        print(f"note: the paced run reached only {paced['rps']:.0f} of {args.rate:g} req/s: the server "
+              "(or this machine) could not keep up, and its p99 includes the queueing")
     print(f"\n{load_note()} (before: {' '.join(f'{x:.1f}' for x in load_before)})")
-    doc = {**summary,
+    # The four figures top-level, and again as `summary` (what benchmarks/run_all.py collects).
+    doc = {**summary, "summary": summary,
            "context": {"benchmark": "appserver", "quick": args.quick, "machine": machine(),
                        "loadavg_before": load_before, "users": r["users"], "seconds": seconds, "reps": reps,
                        "client_procs": r["client_procs"], "ratio_sts_over_noop": round(ratio, 3),

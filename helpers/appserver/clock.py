@@ -1,0 +1,55 @@
+"""The app server's clock when it runs beside the local cloud: real time plus the local cloud's offset.
+
+The local cloud can move its clock (a loopback-only admin call) so a notebook can show expiry in
+seconds. Time then passes for OSS and STS but not for this process, whose credential cache and
+sessions would keep trusting tokens the local cloud already calls expired. `FollowedClock` reads the
+offset from `GET <oss>/_localcloud/clock` at most once per `refresh` seconds, so the app server sees
+the same time as the local cloud. On Alibaba Cloud there is no such endpoint and the app server uses
+plain `time.time`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+
+class FollowedClock:
+    """A `now()` callable: time.time() + the local cloud's clock offset, re-read every `refresh` s."""
+
+    def __init__(self, clock_url: str, *, refresh: float = 0.5, timeout: float = 2.0) -> None:
+        self._url = clock_url
+        self._refresh = refresh
+        self._timeout = timeout
+        self._offset = 0.0
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def __call__(self) -> float:
+        real = time.time()
+        if real - self._checked >= self._refresh and self._lock.acquire(blocking=False):
+            # One caller refreshes; the others use the offset they have (it changes rarely).
+            try:
+                self._offset = self._read_offset()
+            finally:
+                self._checked = time.time()
+                self._lock.release()
+        return real + self._offset
+
+    def _read_offset(self) -> float:
+        try:
+            r = httpx.get(self._url, timeout=self._timeout, trust_env=False)
+            r.raise_for_status()
+            return float(r.json()["offset_seconds"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            if not self._warned:
+                logger.warning("cannot read the local cloud's clock (%s); keeping offset %.0f s",
+                               type(exc).__name__, self._offset)
+                self._warned = True
+            return self._offset
