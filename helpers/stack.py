@@ -100,7 +100,7 @@ def _appserver_healthy(url: str | None, timeout: float = 2.0) -> bool:
     if not url:
         return False
     try:
-        r = httpx.get(url + "/openapi.json", timeout=timeout, trust_env=False)
+        r = httpx.get(url + "/api/health", timeout=timeout, trust_env=False)
     except httpx.HTTPError:
         return False
     return r.status_code == 200
@@ -170,7 +170,10 @@ def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: s
         app, app_started = _spawn(
             ["helpers.appserver", "serve", "--credentials", str(creds_path), "--oss-endpoint",
              started["oss_endpoint"], "--sts-endpoint", started["sts_endpoint"], "--db",
-             str(directory / "appserver.sqlite3")], app_log, directory / "appserver.ready", timeout)
+             str(directory / "appserver.sqlite3"),
+             # Time moves for the app server when the local cloud's clock moves (local-only).
+             "--follow-clock", started["oss_endpoint"] + "/_localcloud/clock"],
+            app_log, directory / "appserver.ready", timeout)
     except RuntimeError:
         _stop_pid(cloud.pid, 5.0)
         raise

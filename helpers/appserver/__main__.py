@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--public-url", default=None, help="URL OSS calls back (default: the bound URL)")
     s.add_argument("--log-level", default="INFO")
     s.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
+    s.add_argument("--follow-clock", default=None, metavar="URL",
+                   help="local target: follow the local cloud's movable clock (<oss>/_localcloud/clock)")
     return p
 
 
@@ -88,9 +91,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: invalid settings ({type(exc).__name__}) {fields}", file=sys.stderr)
         return 2
 
-    app = create_app(settings)
+    now = time.time
+    if args.follow_clock:
+        from helpers.appserver.clock import FollowedClock
+
+        now = FollowedClock(args.follow_clock)
+    app = create_app(settings, now=now)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=args.access_log, lifespan="off",
-                                           server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS))
+                                           server_header=False, date_header=False,
+                                           timeout_keep_alive=KEEP_ALIVE_SECONDS))
     print(f"app server: {url} (target {settings.target}, bucket {settings.bucket}; secrets are not printed)")
     sys.stdout.flush()
 

@@ -20,27 +20,31 @@ logger = logging.getLogger(__name__)
 
 
 class FollowedClock:
-    """A `now()` callable: time.time() + the local cloud's clock offset, re-read every `refresh` s."""
+    """A `now()` callable: time.time() + the local cloud's clock offset.
+
+    A daemon thread re-reads the offset every `refresh` seconds, so `now()` itself never blocks
+    (it runs on the event loop for every request)."""
 
     def __init__(self, clock_url: str, *, refresh: float = 0.5, timeout: float = 2.0) -> None:
         self._url = clock_url
         self._refresh = refresh
         self._timeout = timeout
         self._offset = 0.0
-        self._checked = float("-inf")
-        self._lock = threading.Lock()
         self._warned = False
+        self._stop = threading.Event()
+        self._offset = self._read_offset()
+        self._thread = threading.Thread(target=self._follow, name="followed-clock", daemon=True)
+        self._thread.start()
 
     def __call__(self) -> float:
-        real = time.time()
-        if real - self._checked >= self._refresh and self._lock.acquire(blocking=False):
-            # One caller refreshes; the others use the offset they have (it changes rarely).
-            try:
-                self._offset = self._read_offset()
-            finally:
-                self._checked = time.time()
-                self._lock.release()
-        return real + self._offset
+        return time.time() + self._offset
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self._refresh):
+            self._offset = self._read_offset()
 
     def _read_offset(self) -> float:
         try:

@@ -26,6 +26,7 @@ from helpers.appserver.routes.pages import STATIC_DIR
 from helpers.appserver.services.callbacks import PublicKeyCache
 from helpers.appserver.services.sts import AssumeRole, StsBroker
 from helpers.appserver.tracing import TraceLog, TraceMiddleware
+from helpers.asgi import DateHeader
 from helpers.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, now: Callable[[], float] = time.time,
                    pages.router):
         app.include_router(router)
     app.add_middleware(TraceMiddleware, log=app.state.trace)
+    app.add_middleware(DateHeader, now=now)  # Date from this server's clock: clients derive skew from it
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation)

@@ -24,10 +24,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from helpers.asgi import DateHeader
 from helpers.localcloud import xml
-from helpers.localcloud.clock import Clock, http_date
 from helpers.localcloud.context import LocalCloud
 from helpers.localcloud.errors import StsError
 from helpers.localcloud.sts.service import StsRequest, StsService
@@ -194,28 +193,6 @@ def create_sts_app(ctx: LocalCloud) -> Starlette:
         routes=[Route("/", assume_role, methods=["GET", "POST"]),
                 Route("/_localcloud/stats", stats, methods=["GET"])],
         exception_handlers={StsError: on_sts_error, HTTPException: on_http_error, Exception: on_unexpected},
-        middleware=[Middleware(DateHeader, clock=ctx.clock)],
+        middleware=[Middleware(DateHeader, now=ctx.clock.now)],  # real STS sends Date
     )
 
-
-class DateHeader:
-    """Pure ASGI middleware: a `Date` header from the local cloud's clock on every STS answer, as real
-    STS sends one (clients compute their clock skew from it)."""
-
-    def __init__(self, app: ASGIApp, clock: Clock) -> None:
-        self.app = app
-        self.clock = clock
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_date(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
-                headers.append((b"date", http_date(self.clock.now()).encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_date)
