@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -196,6 +197,7 @@ class Book:
                        trust_env=False)
         r.raise_for_status()
         self._clock_offset = float(r.json().get("offset_seconds", 0.0))
+        self._wait_for_appserver_clock()
         if not quiet:
             print(f"The local cloud's clock moved {seconds:+.0f} s "
                   "(a local-only call; real time did not move).")
@@ -205,6 +207,18 @@ class Book:
             httpx.post(self.oss_endpoint + "/_localcloud/clock", json={"offset": 0}, timeout=10,
                        trust_env=False).raise_for_status()
             self._clock_offset = 0.0
+            self._wait_for_appserver_clock()
+
+    def _wait_for_appserver_clock(self, timeout: float = 5.0) -> None:
+        """The stack's app server re-reads the local cloud's clock twice a second: wait until its
+        `Date` shows the new time, so the next step sees one consistent time everywhere."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, KeyError, TypeError, ValueError):
+                r = httpx.get(self.appserver_url + "/api/health", timeout=5, trust_env=False)
+                if abs(parsedate_to_datetime(r.headers["date"]).timestamp() - self.cloud_now()) < 2:
+                    return
+            time.sleep(0.05)
 
     def cloud_now(self) -> float:
         """The local cloud's time (real time plus the offset this book set); real time on Alibaba Cloud."""
@@ -247,9 +261,8 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
         key = (doc["appserver"]["access_key_id"], doc["appserver"]["access_key_secret"])
         book = Book("local", info.oss_endpoint, info.sts_endpoint, info.appserver_url, info.bucket,
                     info.region, info.role_arn, users, key)
-        with contextlib.suppress(httpx.HTTPError, ValueError):
-            r = httpx.get(info.oss_endpoint + "/_localcloud/clock", timeout=10, trust_env=False)
-            book._clock_offset = float(r.json().get("offset_seconds", 0.0))
+        # Each notebook starts at the present: a clock left moved by an interrupted run is put back.
+        book.reset_clock()
         return book
     if target == "aliyun":
         missing = [name for name in ALIYUN_ENV if not os.environ.get(name)]

@@ -2,34 +2,27 @@
 resumable upload, and a resumable download.
 
     sample = large_files.sample_file(tmp_dir / "video.bin", 3 * 1024 * 1024)   # fixed bytes, fixed CRC
-    with large_files.TimeLapse(book) as lapse:          # local only: every clock moves together
-        alice = lapse.client("alice")
-        progress = large_files.Progress(total, jump_at=0.5, jump=lapse.jump(660))
-        alice.upload_resumable("video.bin", sample, part_size=..., progress=progress)
+    alice = book.client("alice", follow_clock=True)     # local only: the phone's clock follows the cloud's
+    progress = large_files.Progress(total, jump_at=0.5, jump=large_files.clock_jump(book, 660))
+    alice.upload_resumable("video.bin", sample, part_size=..., progress=progress)
     large_files.resumable_download(alice, key, dest)   # oss2.resumable_download, download scope
 
-Why `TimeLapse`: a token refresh in the middle of an upload needs the phone, the app server and OSS
-to agree that 11 minutes passed. The stack's app server runs on real time, so `TimeLapse` starts
-a second instance of the same app server code in this kernel (loopback, port 0, same credentials
-file and local cloud) whose clock is `book.cloud_now`, i.e. the local cloud's movable clock; the
-phone's client gets that clock too. Real Alibaba Cloud has no movable clock: local only.
+A token refresh in the middle of an upload needs the phone, the app server and OSS to agree that
+11 minutes passed: the local cloud's clock moves, the stack's app server follows it, and the phone's
+client is given that clock too. Real Alibaba Cloud has no movable clock: local only.
 
 Imports nothing from `helpers.localcloud`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import logging
 import math
-import socket
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import oss2
 
@@ -153,93 +146,15 @@ def _print_line(line: str) -> None:
     print(line)
 
 
-# ------------------------------------------------------------------------------------ time lapse
+# ------------------------------------------------------------------------------------ moving the clock
 
 
-class TimeLapse:
-    """A second app server (same code, same credentials file, same local cloud) whose clock is the
-    local cloud's movable clock, and clients whose clock is that clock too. Local only."""
-
-    def __init__(self, book: Book) -> None:
-        if book.target != "local":
-            raise RuntimeError("TimeLapse needs the local cloud's movable clock")
-        self.book = book
-        self.url = ""
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self._db_dir = tempfile.TemporaryDirectory(prefix="workbook-timelapse-")
-        self._clients: dict[str, MobileClient] = {}
-
-    def __enter__(self) -> TimeLapse:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def start(self) -> None:
-        import uvicorn
-
-        from helpers import stack
-        from helpers.appserver.main import create_app
-        from helpers.settings import load_settings
-
-        quiet_uvicorn()
-        creds_file = stack.up().credentials_file  # the running stack (reused, not restarted)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        settings = load_settings(
-            target="local",
-            credentials_file=creds_file,
-            oss_endpoint=self.book.oss_endpoint,
-            sts_endpoint=self.book.sts_endpoint,
-            db_path=Path(self._db_dir.name) / "appserver.sqlite3",
-            appserver_public_url=self.url,
-        )
-        app = create_app(settings, now=self.book.cloud_now)
-        config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="timelapse-appserver", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the time-lapse app server did not start")
-            time.sleep(0.02)
-
-    def client(self, username: str) -> MobileClient:
-        """A logged-in MobileClient of this app server whose clock follows the local cloud's."""
-        from helpers.client.mobile import MobileClient
-
-        if username not in self._clients:
-            self._clients[username] = MobileClient(
-                self.url,
-                username,
-                self.book.users[username],
-                now=self.book.cloud_now,
-                recorder=self.book.recorder,
-                checkpoint_dir=Path(self._db_dir.name) / f"checkpoints-{username}",
-            )
-        return self._clients[username]
-
-    def jump(self, seconds: float) -> Callable[[], None]:
-        """A callable that moves every clock `seconds` forward (the local cloud's, hence all)."""
-        return lambda: self.book.advance_clock(seconds)
-
-    def close(self) -> None:
-        for c in self._clients.values():
-            with contextlib.suppress(Exception):
-                c.close()
-        self._clients.clear()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._db_dir.cleanup()
+def clock_jump(book: Book, seconds: float) -> Callable[[], None]:
+    """A callable that moves the local cloud's clock `seconds` forward (and with it the app server's
+    and every clock-following client's). Local only."""
+    if book.target != "local":
+        raise RuntimeError("only the local cloud has a movable clock")
+    return lambda: book.advance_clock(seconds)
 
 
 # ------------------------------------------------------------------------------------ downloads
@@ -275,12 +190,6 @@ def resumable_download(
         on_credential_error=client.providers["download"].invalidate,
     )
     return dest
-
-
-def quiet_uvicorn() -> None:
-    """uvicorn's loggers: warnings only (its startup lines would land on the notebook's stderr)."""
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def multipart_by_hand(client: MobileClient, key: str, path: str | Path, part_size: int) -> None:
