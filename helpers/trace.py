@@ -384,17 +384,18 @@ def mermaid(exchanges: Iterable[Exchange], *, title: str | None = None) -> str:
     """`sequenceDiagram` text: `->>` for each request, `-->>` for its answer, placed by time, so an
     exchange made while another was open (AssumeRole inside GET /api/sts, the callback inside the
     upload) nests; refusals get a note with status and code (`403 AccessDenied`)."""
-    items = list(exchanges)
-    events: list[tuple[float, int, int, Exchange]] = []
+    items = sorted(exchanges, key=lambda e: e.t)
+    ends, depth = _nested_ends(items)
+    events: list[tuple[float, int, int, int, Exchange]] = []
     for i, ex in enumerate(items):
-        events.append((ex.t, i, 0, ex))
-        events.append((ex.finished, i, 1, ex))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+        events.append((ex.t, 0, depth[i], i, ex))
+        events.append((ends[i], 1, -depth[i], i, ex))
+    events.sort(key=lambda e: e[:4])
     # A request always precedes its own answer even when both carry the same instant.
     seen: set[int] = set()
     ordered: list[tuple[int, int, Exchange]] = []
     pending: dict[int, tuple[int, int, Exchange]] = {}
-    for _, i, kind, ex in events:
+    for _, kind, _depth, i, ex in events:
         if kind == 1 and i not in seen:
             pending[i] = (i, kind, ex)
             continue
@@ -421,6 +422,26 @@ def mermaid(exchanges: Iterable[Exchange], *, title: str | None = None) -> str:
             label = f"{status} {ex.note}".strip()
             lines.append(f"    {ex.target}-->>{ex.source}: {escape(_short(label))}")
     return "\n".join(lines) + "\n"
+
+
+def _nested_ends(items: list[Exchange]) -> tuple[list[float], list[int]]:
+    """When each answer is drawn, and how deep each exchange nests.
+
+    An exchange that a server makes while answering another (OSS calling the app server back during
+    an upload, the app server calling STS during GET /api/sts) must be answered before its parent is.
+    The two ends are stamped by different processes, so a child's answer can appear a hair after its
+    parent's: it is drawn at the parent's end at the latest, and ties put the deeper answer first.
+    """
+    ends = [ex.finished for ex in items]
+    depth = [0] * len(items)
+    for i, child in enumerate(items):
+        for j in range(i - 1, -1, -1):
+            parent = items[j]
+            if child.source == parent.target and parent.t <= child.t <= ends[j]:
+                ends[i] = min(ends[i], ends[j])
+                depth[i] = depth[j] + 1
+                break
+    return ends, depth
 
 
 def to_markdown(text: str) -> str:

@@ -63,15 +63,12 @@ class TraceMiddleware:
         state = scope.setdefault("state", {})     # shared with Request.state downstream
         t0 = time.time()
         status: list[int] = []
+        recorded: list[bool] = []
 
-        async def send_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(int(message["status"]))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
+        def record() -> None:
+            if recorded:
+                return
+            recorded.append(True)
             query = scope.get("query_string", b"").decode("latin-1")
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
             source = "OSS" if path == CALLBACK_PATH else "Client"
@@ -79,3 +76,17 @@ class TraceMiddleware:
                 t=t0, end=time.time(), source=source, target="AppServer", method=scope.get("method", "GET"),
                 path=path + ("?" + query if query else ""),
                 status=status[0] if status else 500, note=str(state.get("trace_note", "")), headers=headers))
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Recorded before the last byte leaves: whoever got the answer can already see it
+                # in the trace (OSS relays a callback's answer to the client at once).
+                record()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            record()
