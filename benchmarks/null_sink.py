@@ -10,21 +10,18 @@ ETag-less response. GET streams zero bytes with a Content-Length: as many as `?s
 `x-sink-size` header, else the size of the last PUT to the same path (so a client can run identical
 code against both servers). Anything else answers 200 empty (oss2 needs nothing more).
 Once listening it writes `{"endpoint": ..., "pid": ...}` to the ready file.
-This module imports nothing from `helpers`: the baseline must not share the code it is compared with.
+It shares only the server plumbing (`helpers.serving`: socket, uvicorn options, run loop) with the
+local cloud, so the two differ in the app alone; none of the local cloud's request handling.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import signal
-import socket
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
+from helpers import serving
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -90,44 +87,17 @@ async def _empty(send: Any) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _bind(host: str) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    sock.listen(2048)
-    return sock
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python benchmarks/null_sink.py", description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="GET body chunk size in bytes")
     p.add_argument("--ready-file", required=True)
     args = p.parse_args(argv)
-    sock = _bind(args.host)
-    port = sock.getsockname()[1]
-    endpoint = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
-    # The same options as the local cloud's OSS port (helpers/localcloud/server.py).
-    config = uvicorn.Config(NullSink(args.chunk), log_config=None, access_log=False, lifespan="off",
-                            timeout_keep_alive=30, server_header=False, date_header=False)
-    server = uvicorn.Server(config)
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not task.done():
-            await asyncio.sleep(0.01)
-        if not task.done():
-            tmp = args.ready_file + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"endpoint": endpoint, "pid": os.getpid()}, f)
-            os.replace(tmp, args.ready_file)
-        await task
-
-    # Plain asyncio.run, as helpers/localcloud/__main__.py does (so not uvloop: Server.run would pick it).
-    asyncio.run(run())
+    sock = serving.bind(args.host)
+    endpoint = serving.url_of(args.host, sock)
+    server = serving.QuietServer(serving.config(NullSink(args.chunk)))
+    serving.run_until_signalled([(server, sock)], ready_file=Path(args.ready_file),
+                                ready_info={"endpoint": endpoint})
     return 0
 
 

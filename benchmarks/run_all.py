@@ -53,9 +53,12 @@ def localcloud_figures(doc: dict[str, Any]) -> dict[str, Any]:
     at = (doc.get("memory", {}).get("localcloud") or {}).get("after_1gib") or {}
     if at.get("peak_rss_mb") is not None:  # the figure: peak RSS while 1 GiB goes through
         out["localcloud_peak_rss_mb"] = at["peak_rss_mb"]
-    for k in ("localcloud_put_ratio", "localcloud_get_ratio"):
-        if k in out:
-            out[k] = round(out[k], 3)
+    # The ratios go with the 64 MiB figures above them (local cloud ÷ sink); the worst size's ratio
+    # stays in localcloud.json's own summary.
+    for op in ("put", "get"):
+        lc, sink = out.get(f"localcloud_{op}_mbps_64mib"), out.get(f"sink_{op}_mbps_64mib")
+        if lc is not None and sink:
+            out[f"localcloud_{op}_ratio"] = round(lc / sink, 3)
     return out
 
 

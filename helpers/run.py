@@ -165,6 +165,9 @@ def execute(
             cwd=str(path.parent),
             execution_timeout=timeout,
             progress_bar=False,
+            # Written once at the end, not after every cell: a per-cell save re-serialises the whole
+            # notebook each time, which cost more than most cells (a failure is still written).
+            request_save_on_cell_execute=False,
             extra_arguments=KERNEL_ARGS,
         )
         noisy = stderr_cells(nb)

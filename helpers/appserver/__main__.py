@@ -15,20 +15,10 @@ every `/api/*` exchange is already recorded, masked, for `GET /api/trace`. Error
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import signal
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-# Idle keep-alive connections stay open longer than clients keep them pooled (httpx: 5 s). With
-# uvicorn's default of 5 s, a client reusing a connection just as the server closes it got
-# "server disconnected without sending a response" (seen under load: benchmarks/load.py).
-KEEP_ALIVE_SECONDS = 75
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0, help="0 picks a free port")
     s.add_argument("--ready-file", type=Path, default=None)
-    s.add_argument("--credentials", type=Path, default=None, 
+    s.add_argument("--credentials", type=Path, default=None,
                    help="local target: the stack's credentials file")
     s.add_argument("--oss-endpoint", default=None)
     s.add_argument("--sts-endpoint", default=None)
@@ -52,26 +42,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
     from pydantic import ValidationError
 
+    from helpers import serving
     from helpers.appserver.main import create_app
     from helpers.logging import configure_logging
     from helpers.settings import load_settings
 
     configure_logging(args.log_level.upper())
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (proto 0 left Nagle on: ~40 ms a call).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((args.host, args.port))
+        sock = serving.bind(args.host, args.port)
     except OSError as exc:
         print(f"error: cannot bind {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    sock.listen(1024)
-    port = sock.getsockname()[1]
-    url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
+    url = serving.url_of(args.host, sock)
 
     overrides: dict[str, Any] = {}
     for flag, name in (("oss_endpoint", "oss_endpoint"), ("sts_endpoint", "sts_endpoint"),
@@ -97,26 +81,12 @@ def _serve(args: argparse.Namespace) -> int:
 
         now = FollowedClock(args.follow_clock)
     app = create_app(settings, now=now)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=args.access_log, lifespan="off",
-                                           server_header=False, date_header=False,
-                                           timeout_keep_alive=KEEP_ALIVE_SECONDS))
+    server = serving.QuietServer(serving.config(app, access_log=args.access_log))
     print(f"app server: {url} (target {settings.target}, bucket {settings.bucket}; secrets are not printed)")
     sys.stdout.flush()
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not task.done():
-            await asyncio.sleep(0.01)
-        if args.ready_file is not None and not task.done():
-            tmp = args.ready_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"appserver_url": url, "pid": os.getpid()}), encoding="utf-8")
-            os.replace(tmp, args.ready_file)
-        await task
-
-    asyncio.run(main())
+    serving.run_until_signalled([(server, sock)], ready_file=args.ready_file,
+                                ready_info={"appserver_url": url})
     return 0
 
 

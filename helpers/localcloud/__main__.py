@@ -10,11 +10,7 @@ ports listen (the stack waits on it).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import logging
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -38,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from helpers import serving
     from helpers.localcloud.context import LocalCloudConfig
     from helpers.localcloud.server import LocalCloudServer, build_context
 
@@ -51,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: cannot start the local cloud: {exc.strerror or exc}", file=sys.stderr)
         return 2
     info = {"oss_endpoint": server.oss_endpoint, "sts_endpoint": server.sts_endpoint, "region": config.region,
-            "credentials_file": str(config.credentials_path), "pid": os.getpid()}
+            "credentials_file": str(config.credentials_path)}
     print("local cloud (a local stand-in for Alibaba Cloud OSS and STS)")
     print(f"  OSS endpoint: {server.oss_endpoint}")
     print(f"  STS endpoint: {server.sts_endpoint}")
@@ -60,22 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  credentials:  {config.credentials_path} ({state}, mode 0600; secrets are not printed)")
     sys.stdout.flush()
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, server.request_exit)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                break
-            await asyncio.sleep(0.01)
-        if args.ready_file is not None and not task.done():
-            tmp = args.ready_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(info), encoding="utf-8")
-            os.replace(tmp, args.ready_file)
-        await task
-
-    asyncio.run(main())
+    serving.run_until_signalled(server.listeners, ready_file=args.ready_file, ready_info=info)
     return 0
 
 

@@ -20,6 +20,7 @@ class Clock:
     def __init__(self, offset: float = 0.0) -> None:
         self._offset = offset
         self._lock = threading.Lock()
+        self.version = 0   # bumped on every move, so followers can wait for the next one
 
     def now(self) -> float:
         return time.time() + self._offset
@@ -36,11 +37,13 @@ class Clock:
         """Move the clock forward (or back, if negative); return the new offset."""
         with self._lock:
             self._offset += seconds
+            self.version += 1
             return self._offset
 
     def set_offset(self, offset: float) -> float:
         with self._lock:
             self._offset = offset
+            self.version += 1
             return self._offset
 
 

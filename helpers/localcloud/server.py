@@ -12,11 +12,11 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import uvicorn
 
+from helpers import serving
 from helpers.localcloud import accounts, tokens
 from helpers.localcloud.clock import Clock
 from helpers.localcloud.context import LocalCloud, LocalCloudConfig
@@ -46,31 +46,6 @@ def create_oss_app(ctx: LocalCloud) -> OssApp:
     return OssApp(ctx, HANDLERS, ADMIN)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto says
-    # TCP. Without it Nagle held back each small answer behind the client's delayed ACK (~40 ms).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _url(host: str, sock: socket.socket) -> str:
-    port = sock.getsockname()[1]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to its owner (two servers share one process)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @dataclass
 class LocalCloudServer:
     """Both ports of one local cloud. Ports are bound in `__post_init__`, so URLs are known at once."""
@@ -79,16 +54,16 @@ class LocalCloudServer:
 
     def __post_init__(self) -> None:
         cfg = self.ctx.config
-        self._oss_sock = _bind(cfg.host, cfg.oss_port)
-        self._sts_sock = _bind(cfg.host, cfg.sts_port)
-        self.ctx.oss_base_url = _url(cfg.host, self._oss_sock)
-        self.ctx.sts_base_url = _url(cfg.host, self._sts_sock)
-        common = {"log_config": None, "access_log": False, "lifespan": "off", "timeout_keep_alive": 30,
-                  "server_header": False, "date_header": False}
-        self._servers = [
-            _QuietServer(uvicorn.Config(create_oss_app(self.ctx), **common)),  # type: ignore[arg-type]
-            _QuietServer(uvicorn.Config(create_sts_app(self.ctx), **common)),  # type: ignore[arg-type]
-        ]
+        self._oss_sock = serving.bind(cfg.host, cfg.oss_port)
+        try:
+            self._sts_sock = serving.bind(cfg.host, cfg.sts_port)
+        except OSError:
+            self._oss_sock.close()
+            raise
+        self.ctx.oss_base_url = serving.url_of(cfg.host, self._oss_sock)
+        self.ctx.sts_base_url = serving.url_of(cfg.host, self._sts_sock)
+        self._servers = [serving.QuietServer(serving.config(create_oss_app(self.ctx))),
+                         serving.QuietServer(serving.config(create_sts_app(self.ctx)))]
         self._thread: threading.Thread | None = None
 
     @property
@@ -100,13 +75,17 @@ class LocalCloudServer:
         return self.ctx.sts_base_url
 
     @property
+    def listeners(self) -> list[tuple[uvicorn.Server, socket.socket]]:
+        """(server, socket) pairs, for `helpers.serving.run_until_signalled`."""
+        return [(self._servers[0], self._oss_sock), (self._servers[1], self._sts_sock)]
+
+    @property
     def started(self) -> bool:
         return all(s.started for s in self._servers)
 
     async def serve(self) -> None:
         """Serve both ports until `stop()` (or `request_exit()`) is called."""
-        oss, sts = self._servers
-        await asyncio.gather(oss.serve(sockets=[self._oss_sock]), sts.serve(sockets=[self._sts_sock]))
+        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in self.listeners))
 
     def request_exit(self) -> None:
         for s in self._servers:

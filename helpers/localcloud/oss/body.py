@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 
@@ -70,6 +71,14 @@ class Body:
         except ClientGone:
             return False
         return True
+
+
+    async def wait_for_disconnect(self) -> None:
+        """Return once the client has gone (after the body, `receive` yields only the disconnect)."""
+        with contextlib.suppress(ClientGone):
+            await self.drain()
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
 
 
 def check_content_md5(header: str | None, digest: bytes) -> None:

@@ -3,11 +3,14 @@
 - `GET  callback_pub_key_v1.pem`: the PEM that verifies this local cloud's callback signatures.
 - `GET  health`: liveness plus the endpoints.
 - `GET|POST clock`: read or move the clock (`{"advance": seconds}` or `{"offset": seconds}`).
-  Real OSS has no such call: it exists so notebooks can show expiry in seconds.
+  `GET clock?wait=V` answers once the clock's version differs from V (or after 20 s), so a follower
+  (the local app server) learns of a move at once without polling. Real OSS has no such call: it
+  exists so notebooks can show expiry in seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 
@@ -33,11 +36,29 @@ async def health(c: Call) -> Response:
 
 def _clock_state(c: Call) -> dict[str, object]:
     now = c.ctx.clock.now()
-    return {"offset_seconds": c.ctx.clock.offset, "now": iso8601_s(now), "epoch": now}
+    return {"offset_seconds": c.ctx.clock.offset, "now": iso8601_s(now), "epoch": now,
+            "version": c.ctx.clock.version}
+
+
+LONG_POLL_SECONDS = 20.0
 
 
 async def clock(c: Call) -> Response:
     if c.req.method == "GET":
+        wait = c.req.q("wait")
+        if wait is not None:
+            try:
+                seen = int(wait)
+            except ValueError as exc:
+                raise InvalidArgument("wait must be the clock version you last saw.") from exc
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + LONG_POLL_SECONDS
+            gone = asyncio.ensure_future(c.body.wait_for_disconnect())
+            try:
+                while c.ctx.clock.version == seen and not gone.done() and loop.time() < deadline:
+                    await asyncio.sleep(0.02)
+            finally:
+                gone.cancel()
         return _json(_clock_state(c))
     if c.req.method != "POST":
         raise InvalidArgument("Use GET or POST.")
