@@ -26,13 +26,12 @@ from helpers.localcloud.errors import (
     InvalidPolicyDocument,
     MalformedPOSTRequest,
 )
+from helpers.localcloud.oss.post_form import PostForm, parse_form
 from helpers.localcloud.oss.post_policy import (
-    PostForm,
     check_policy,
     content_length_bounds,
     decode_policy,
     parse_expiration,
-    parse_form,
     success_response,
 )
 

@@ -20,11 +20,11 @@ from helpers.localcloud.oss.handlers.upload import (
     parse_callback_or_none,
     stream_into,
 )
+from helpers.localcloud.oss.post_form import parse_form
 from helpers.localcloud.oss.post_policy import (
     check_policy,
     content_length_bounds,
     decode_policy,
-    parse_form,
     success_response,
 )
 
