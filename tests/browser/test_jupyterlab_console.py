@@ -29,19 +29,10 @@ import httpx
 import pytest
 
 from helpers import stack
+from tests.browser.conftest import loopback_only
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "08_token_console.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -142,33 +133,11 @@ def _server_url(runtime: Path, proc: subprocess.Popen[bytes], log: Path) -> str:
     raise AssertionError("JupyterLab did not start:\n" + log.read_text(errors="replace")[-3000:])
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: apt-get install chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def test_jupyterlab_token_console_issue_shows_masked_credentials_and_svg_diagram(
     lab: dict[str, str], browser: Any
 ) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    blocked: list[str] = []
-
-    def guard(route: Any) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
+    blocked = loopback_only(context)
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:

@@ -23,12 +23,10 @@ import httpx
 import pytest
 
 from helpers import stack
+from tests.browser.conftest import CHROMIUM, loopback_only
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 FILE_SIZE = 300 * 1024
@@ -51,35 +49,12 @@ def passwords(running_stack: stack.StackInfo) -> dict[str, str]:
     return {u["username"]: u["password"] for u in doc["app_users"]}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    # Fail, not skip, when the browser or its driver is missing (.ci/run installs chromium).
-    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: apt-get install chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh context (no cookies, no storage) whose off-loopback requests are aborted and listed in
     `page.blocked`; console errors are listed in `page.console_errors`."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1000, "height": 1100})
-    blocked: list[str] = []
-
-    def guard(route: Any) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
+    blocked = loopback_only(context)
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
     pg.blocked = blocked
