@@ -13,7 +13,7 @@ does; fetches are then spaced `retry_interval` seconds apart. With nothing valid
 
 Adapters: `Oss2CredentialsProvider` (oss2 `CredentialsProvider.get_credentials()`, used through
 `oss2.ProviderAuth`/`ProviderAuthV4` so every request is signed with the current credentials) and
-`OssV2CredentialsProvider` (alibabacloud_oss_v2 `credentials.CredentialsProvider`, which the v2
+`credentials_v2.OssV2CredentialsProvider` (alibabacloud_oss_v2 `credentials.CredentialsProvider`, which the v2
 client calls before signing each attempt, `_client.py::_sent_http_request_once`).
 
 Imports nothing from `helpers.localcloud` or `helpers.appserver`.
@@ -26,10 +26,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
-import alibabacloud_oss_v2 as oss_v2
 import oss2
 
 from helpers.client.errors import ClientError, CredentialsUnavailable
@@ -193,18 +191,3 @@ def oss2_auth(provider: CachingCredentialsProvider,
     whose credentials are fixed at construction)."""
     adapter = Oss2CredentialsProvider(provider)
     return oss2.ProviderAuthV4(adapter) if signature_version == "v4" else oss2.ProviderAuth(adapter)
-
-
-class OssV2CredentialsProvider(oss_v2.credentials.CredentialsProvider):
-    """alibabacloud_oss_v2's provider interface. `expiration` is given on the local clock, because
-    the SDK's `Credentials.is_expired()` compares it with the local time."""
-
-    def __init__(self, provider: CachingCredentialsProvider) -> None:
-        self.provider = provider
-
-    def get_credentials(self) -> oss_v2.credentials.Credentials:
-        c = self.provider.get()
-        local_exp = self.provider.local_expiration()
-        expiration = datetime.fromtimestamp(local_exp if local_exp is not None else c.expiration, UTC)
-        return oss_v2.credentials.Credentials(c.access_key_id, c.access_key_secret, c.security_token,
-                                              expiration=expiration)

@@ -33,14 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import alibabacloud_oss_v2 as oss_v2
 import httpx
 import oss2
 
 from helpers.client.appserver_api import AppServerClient, Scope, StsToken
 from helpers.client.credentials import (
     CachingCredentialsProvider,
-    OssV2CredentialsProvider,
     TemporaryCredentials,
     oss2_auth,
 )
@@ -58,6 +56,8 @@ from helpers.client.results import (
 )
 
 if TYPE_CHECKING:
+    import alibabacloud_oss_v2 as oss_v2
+
     from helpers.trace import Recorder
 
 logger = logging.getLogger(__name__)
@@ -175,6 +175,10 @@ class MobileClient:
 
     def v2_client(self, scope: Scope) -> oss_v2.Client:
         """An alibabacloud_oss_v2 client backed by the scope's caching provider."""
+        import alibabacloud_oss_v2 as oss_v2  # imported on first use: most clients never need it
+
+        from helpers.client.credentials_v2 import OssV2CredentialsProvider
+
         with self._lock:
             client = self._v2_clients.get(scope)
         if client is None:
@@ -223,6 +227,7 @@ class MobileClient:
             return UploadResult(full, result.status, _etag(result.etag), crc_str(result.crc), size,
                                 result.request_id)
         client, bucket_name = self.v2_client("upload"), self.target("upload").bucket
+        import alibabacloud_oss_v2 as oss_v2  # loaded by v2_client
 
         def put_v2() -> Any:
             if body is not None:
@@ -250,6 +255,7 @@ class MobileClient:
                                   result.headers.get("Content-Type", ""),
                                   result.headers.get("Content-Disposition", ""), result.request_id, data)
         client = self.v2_client("download")
+        import alibabacloud_oss_v2 as oss_v2  # loaded by v2_client
 
         def get_v2() -> tuple[Any, bytes]:
             r = client.get_object(oss_v2.GetObjectRequest(bucket=self.target("download").bucket, key=full))

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import alibabacloud_oss_v2 as oss_v2
 import httpx
 import oss2
 
@@ -101,6 +100,8 @@ def call_oss2(fn: Callable[[], T], *, on_credential_error: Callable[[], None] | 
 
 def call_v2(fn: Callable[[], T], *, on_credential_error: Callable[[], None] | None = None) -> T:
     """Run an alibabacloud_oss_v2 call, translating `OperationError` by what it wraps."""
+    import alibabacloud_oss_v2 as oss_v2  # already loaded by whoever built the call
+
     try:
         return fn()
     except oss_v2.exceptions.OperationError as exc:

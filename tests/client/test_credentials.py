@@ -14,10 +14,10 @@ import pytest
 from helpers.client.credentials import (
     CachingCredentialsProvider,
     Oss2CredentialsProvider,
-    OssV2CredentialsProvider,
     TemporaryCredentials,
     oss2_auth,
 )
+from helpers.client.credentials_v2 import OssV2CredentialsProvider
 from helpers.client.errors import AppServerUnreachable, CredentialsUnavailable
 
 LIFETIME = 900.0
