@@ -19,6 +19,9 @@ import pytest
 from helpers.localcloud.context import LocalCloudConfig
 from helpers.localcloud.server import LocalCloudServer, build_context
 
+# The local cloud's callback public key is served at this path on its OSS port.
+LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+
 REGION = "cn-hangzhou"
 BUCKET = "workbook"
 
@@ -63,3 +66,38 @@ def clock(cloud: LocalCloudServer) -> Iterator[Any]:
     """The local cloud's movable clock, put back to real time after the test."""
     yield cloud.ctx.clock
     cloud.ctx.clock.set_offset(0.0)
+
+
+@pytest.fixture
+def attacker() -> Iterator[tuple[str, Any]]:
+    """An attacker's RSA key, with its PEM served at LOCAL_KEY_PATH on a loopback port of its own:
+    (key URL, private key). For forged-callback tests."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(pem)))
+            self.end_headers()
+            self.wfile.write(pem)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{LOCAL_KEY_PATH}", key
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -7,14 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers.appserver.services.callbacks import key_url_allowed, string_to_sign
@@ -63,35 +59,6 @@ def _cloud_sign(cloud: LocalCloudServer, body: bytes, path: str = "/api/callback
 @pytest.fixture
 def local_key_url(cloud: LocalCloudServer) -> str:
     return cloud.oss_endpoint + LOCAL_KEY_PATH
-
-
-@pytest.fixture
-def attacker() -> Iterator[tuple[str, rsa.RSAPrivateKey]]:
-    """An attacker's RSA key, its PEM served on a loopback port of its own."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(pem)))
-            self.end_headers()
-            self.wfile.write(pem)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{LOCAL_KEY_PATH}", key
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_callback_genuine_signature_records_upload(

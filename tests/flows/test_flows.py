@@ -14,16 +14,14 @@ import base64
 import json
 import logging
 import os
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import oss2
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers.client.errors import OssAccessDenied, OssRequestError
@@ -232,34 +230,6 @@ def test_expiry_sts_token_refused_with_security_token_expired(
 
 
 # -------------------------------------------------------------------------------------- forgery
-
-@pytest.fixture
-def attacker() -> Iterator[tuple[str, rsa.RSAPrivateKey]]:
-    """An attacker's RSA key with its PEM served on a loopback port of its own."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(pem)))
-            self.end_headers()
-            self.wfile.write(pem)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{KEY_PATH}", key
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
 
 def _callback_body(key: str) -> bytes:
     return json.dumps({"bucket": "workbook", "object": key, "size": "4", "mimeType": "text/plain",

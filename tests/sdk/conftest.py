@@ -229,3 +229,17 @@ def send_post_form(cloud: LocalCloudServer, fields: dict[str, str], content: byt
     """POST the form to `<oss_endpoint>/workbook` (path style); `file` goes last, as OSS requires."""
     file_part = ("upload.txt", content, content_type) if content_type else ("upload.txt", content)
     return requests.post(f"{cloud.oss_endpoint}/{BUCKET}", data=fields, files={"file": file_part}, timeout=10)
+
+
+@pytest.fixture
+def admin_v2_client(cloud: Any, creds: dict[str, Any]) -> Any:
+    """An alibabacloud_oss_v2 client with the account owner's key (V4, no retries)."""
+    import alibabacloud_oss_v2 as oss
+
+    cfg = oss.config.load_default()
+    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
+        creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
+    cfg.region = cloud.ctx.region
+    cfg.endpoint = cloud.oss_endpoint
+    cfg.retry_max_attempts = 1
+    return oss.Client(cfg)

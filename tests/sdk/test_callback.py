@@ -19,7 +19,6 @@ import requests
 
 from helpers.localcloud.server import LocalCloudServer
 from tests.sdk.conftest import (
-    REGION,
     CallbackApp,
     ReceivedCallback,
     b64json,
@@ -66,14 +65,8 @@ def app(callback_app: CallbackApp) -> CallbackApp:
 
 
 @pytest.fixture
-def v2_client(cloud: LocalCloudServer, creds: dict[str, Any], workbook_bucket: oss2.Bucket) -> oss.Client:
-    cfg = oss.config.load_default()
-    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
-        creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
-    cfg.region = REGION
-    cfg.endpoint = cloud.oss_endpoint
-    cfg.retry_max_attempts = 1
-    return oss.Client(cfg)
+def v2_client(admin_v2_client: oss.Client, workbook_bucket: oss2.Bucket) -> oss.Client:
+    return admin_v2_client
 
 
 # ------------------------------------------------------------------------------------------ success

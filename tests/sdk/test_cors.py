@@ -18,7 +18,7 @@ import requests
 from oss2.models import BucketCors, CorsRule
 
 from helpers.localcloud.server import LocalCloudServer
-from tests.sdk.conftest import REGION, oss_error, post_form_v1
+from tests.sdk.conftest import oss_error, post_form_v1
 
 APP_ORIGIN = "https://app.example.com"
 FORBIDDEN = ("CORSResponse: This CORS request is not allowed. This is usually because the evalution of "
@@ -36,17 +36,6 @@ def cors_bucket(cloud: LocalCloudServer, admin_auth: oss2.Auth,
     for obj in oss2.ObjectIterator(bucket):
         bucket.delete_object(obj.key)
     bucket.delete_bucket()
-
-
-@pytest.fixture
-def v2_cors_client(cloud: LocalCloudServer, creds: dict[str, Any]) -> oss.Client:
-    cfg = oss.config.load_default()
-    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
-        creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
-    cfg.region = REGION
-    cfg.endpoint = cloud.oss_endpoint
-    cfg.retry_max_attempts = 1
-    return oss.Client(cfg)
 
 
 def upload_rule() -> CorsRule:
@@ -82,21 +71,21 @@ def test_cors_oss2_put_get_delete_round_trip(cors_bucket: oss2.Bucket) -> None:
 
 
 def test_cors_v2_put_get_delete_round_trip_keeps_response_vary(
-        v2_cors_client: oss.Client, cors_bucket: oss2.Bucket) -> None:
+        admin_v2_client: oss.Client, cors_bucket: oss2.Bucket) -> None:
     name = cors_bucket.bucket_name
     config = oss.CORSConfiguration(
         cors_rules=[oss.CORSRule(allowed_origins=[APP_ORIGIN], allowed_methods=["GET", "HEAD"],
                                  allowed_headers=["*"], max_age_seconds=30)],
         response_vary=True)
-    v2_cors_client.put_bucket_cors(oss.PutBucketCorsRequest(bucket=name, cors_configuration=config))
-    got = v2_cors_client.get_bucket_cors(oss.GetBucketCorsRequest(bucket=name)).cors_configuration
+    admin_v2_client.put_bucket_cors(oss.PutBucketCorsRequest(bucket=name, cors_configuration=config))
+    got = admin_v2_client.get_bucket_cors(oss.GetBucketCorsRequest(bucket=name)).cors_configuration
     (rule,) = got.cors_rules
     assert (rule.allowed_origins, rule.allowed_methods, rule.allowed_headers, rule.max_age_seconds) == (
         [APP_ORIGIN], ["GET", "HEAD"], ["*"], 30)
     assert got.response_vary is True
-    v2_cors_client.delete_bucket_cors(oss.DeleteBucketCorsRequest(bucket=name))
+    admin_v2_client.delete_bucket_cors(oss.DeleteBucketCorsRequest(bucket=name))
     with pytest.raises(oss.exceptions.OperationError) as exc:
-        v2_cors_client.get_bucket_cors(oss.GetBucketCorsRequest(bucket=name))
+        admin_v2_client.get_bucket_cors(oss.GetBucketCorsRequest(bucket=name))
     err = exc.value.unwrap()
     assert isinstance(err, oss.exceptions.ServiceError)
     assert (err.status_code, err.code) == (404, "NoSuchCORSConfiguration")
@@ -126,10 +115,10 @@ def test_cors_preflight_allowed_origin_gets_allow_headers(cloud: LocalCloudServe
     assert wildcard.headers["Access-Control-Allow-Origin"] == "http://web.dev.example.com"
 
 
-def test_cors_preflight_through_v2_option_object(v2_cors_client: oss.Client,
+def test_cors_preflight_through_v2_option_object(admin_v2_client: oss.Client,
                                                  cors_bucket: oss2.Bucket) -> None:
     cors_bucket.put_bucket_cors(BucketCors([upload_rule()]))
-    result = v2_cors_client.option_object(oss.OptionObjectRequest(
+    result = admin_v2_client.option_object(oss.OptionObjectRequest(
         bucket=cors_bucket.bucket_name, key="a.txt", origin=APP_ORIGIN, access_control_request_method="PUT"))
     assert (result.status_code, result.access_control_allow_origin, result.access_control_max_age) == (
         200, APP_ORIGIN, 600)
