@@ -17,7 +17,9 @@ reached as processes).
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -141,6 +143,14 @@ def render_html(nb: Any) -> str:
     return body
 
 
+@functools.cache
+def compile_helpers() -> None:
+    """Write the helpers' bytecode (once per process). Where PYTHONDONTWRITEBYTECODE is set, as on
+    these CI machines, every kernel would otherwise compile each helper module it imports from
+    source, on every start; pip already did this for the installed packages."""
+    compileall.compile_dir(PROJECT_ROOT / "helpers", quiet=1)
+
+
 def execute(
     path: Path,
     out_dir: Path,
@@ -152,6 +162,7 @@ def execute(
     """Run one notebook into `out_dir` (notebook + HTML); never raises for a notebook's failure."""
     import papermill as pm
 
+    compile_helpers()
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / path.name
     start = time.perf_counter()

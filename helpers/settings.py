@@ -34,10 +34,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Real OSS signs callbacks with the key at this host (http and https); reference §7.3.
-REAL_OSS_KEY_URL_PREFIXES = ("http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/")
-# Served by the local cloud on its OSS port (design.md, "Callback").
-LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
+
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 

@@ -16,6 +16,8 @@ import time
 
 import httpx
 
+from helpers import http
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,7 +53,7 @@ class FollowedClock:
     def _read(self, *, wait: bool) -> bool:
         params = {"wait": str(self._version)} if wait and self._version is not None else None
         try:
-            r = httpx.get(self._url, params=params, timeout=self._timeout, trust_env=False)
+            r = http.get(self._url, params=params, timeout=self._timeout)
             r.raise_for_status()
             doc = r.json()
             self._offset = float(doc["offset_seconds"])

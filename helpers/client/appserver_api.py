@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import httpx
 
+from helpers import http
 from helpers.client.credentials import TemporaryCredentials
 from helpers.client.errors import (
     AppServerError,
@@ -120,8 +121,8 @@ class AppServerClient:
     def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None,
                  timeout: float = 10.0, now: Callable[[], float] = time.time,
                  event_hooks: dict[str, list[Callable[..., Any]]] | None = None) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport, timeout=timeout,
-                                  event_hooks=event_hooks)
+        self._http = http.client(trust_env=True, base_url=base_url.rstrip("/"), transport=transport,
+                                 timeout=timeout, event_hooks=event_hooks)
         self._now = now
         self._token: str | None = None
         self.last_server_date: float | None = None

@@ -15,8 +15,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
+from helpers import http
 from helpers.client.results import error_fields
 from helpers.exercises.marks import Marks, not_answered
 
@@ -76,10 +75,10 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         ("users/alice/exercise-elsewhere.png", "image/png", 1024, "refused"),
         (PREFIX + "exercise-notes.txt", "text/plain", 1024, "refused"),
     ]
-    with httpx.Client(timeout=60, trust_env=False) as http:
+    with http.client(timeout=60) as session:
         for key, ctype, size, expected in cases:
             fields = {"key": key, "Content-Type": ctype, **form}
-            r = http.post(url, data=fields, files={"file": ("f", b"\0" * size, ctype)})
+            r = session.post(url, data=fields, files={"file": ("f", b"\0" * size, ctype)})
             got = "accepted" if r.status_code < 300 else "refused"
             code = error_fields(r.content).get("Code", "")
             marks.expect(got == expected, f"{key} ({ctype}, {size} bytes): expected {expected}",

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
-
+from helpers import http
 from helpers.client.results import error_fields
 from helpers.exercises.marks import Marks, not_answered
 
@@ -41,8 +40,8 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         return marks.finish(strict=strict)
     marks.expect(answer.key == KEY, f"it names {KEY}", f"it names {answer.key}")
     book.client("alice").upload_signed("report.pdf", REPORT, "application/pdf")
-    with httpx.Client(timeout=30, trust_env=False) as http:
-        r = http.get(answer.url, headers=answer.headers)
+    with http.client(timeout=30) as session:
+        r = session.get(answer.url, headers=answer.headers)
         disposition = r.headers.get("content-disposition", "")
         marks.expect(r.status_code == 200 and r.content == REPORT, "GET returns the report",
                      f"HTTP {r.status_code}")
@@ -55,7 +54,7 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         if book.local_only("moving the clock past the URL's expiry"):
             book.advance_clock(61, quiet=True)
             try:
-                late = http.get(answer.url, headers=answer.headers)
+                late = session.get(answer.url, headers=answer.headers)
             finally:
                 book.advance_clock(-61, quiet=True)
             code = error_fields(late.content).get("Code", "")

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from helpers import http
 from helpers.appserver.services import callbacks as _verify
 from helpers.appserver.services.signing import CALLBACK_BODY
+from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
 from helpers.client.results import UploadResult, call_oss2, callback_reply
-from helpers.settings import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
 
 if TYPE_CHECKING:
     from helpers.client.mobile import MobileClient
@@ -129,8 +130,7 @@ def forge_callback(book: Book, key: str, case: str) -> dict[str, Any]:
     headers = {"Authorization": base64.b64encode(os.urandom(256)).decode(),
                "x-oss-pub-key-url": base64.b64encode(key_url.encode()).decode(),
                "Content-Type": "application/json"}
-    r = httpx.post(book.appserver_url + "/api/callback", content=body, headers=headers, timeout=30,
-                   trust_env=False)
+    r = http.post(book.appserver_url + "/api/callback", content=body, headers=headers, timeout=30)
     if r.status_code >= 300:
         try:
             detail = str(r.json().get("detail", ""))

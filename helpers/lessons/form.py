@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from helpers import http
 from helpers.client.results import raise_for_oss
 from helpers.logging import SECRET_FIELDS, mask_secret
 
@@ -78,8 +79,8 @@ def post(book: Book, policy: PostPolicy, data: bytes, *, key: str | None = None,
     if content_type is not None:
         fields["Content-Type"] = content_type
     ctype = fields.get("Content-Type", "application/octet-stream")
-    with httpx.Client(timeout=30, trust_env=False, event_hooks=book.recorder.httpx_hooks("OSS")) as http:
-        response = http.post(policy.url, data=fields, files={"file": (filename, data, ctype)})
+    with http.client(timeout=30, event_hooks=book.recorder.httpx_hooks("OSS")) as session:
+        response = session.post(policy.url, data=fields, files={"file": (filename, data, ctype)})
     raise_for_oss(response)
     print(f"POST {response.status_code} — stored {fields['key']}")
     return response

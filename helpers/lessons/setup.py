@@ -11,9 +11,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from helpers import stack
+from helpers import http, stack
 from helpers.client.results import raise_for_oss
 
 if TYPE_CHECKING:
@@ -49,5 +47,5 @@ def anonymous_get(book: Book, key: str) -> None:
     """GET an object with no credentials at all, as anyone on the internet could try."""
     url = f"{book.oss_endpoint}/{book.bucket}/{key}" if book.target == "local" else \
         book.oss_endpoint.replace("://", f"://{book.bucket}.", 1) + "/" + key
-    raise_for_oss(httpx.get(url, timeout=30, trust_env=False))
+    raise_for_oss(http.get(url, timeout=30))
     print("GET 200 — the object is public")

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from helpers.callback_keys import REAL_OSS_KEY_URL_PREFIXES
 from helpers.logging import SecretMaskingFilter, mask_headers, mask_json, mask_secret, mask_text, mask_url
-from helpers.settings import REAL_OSS_KEY_URL_PREFIXES, Settings, load_settings
+from helpers.settings import Settings, load_settings
 
 SECRET = "S3cr3tValueThatMustNotLeak0123456789abcd"
 

@@ -17,7 +17,7 @@ from typing import Any
 import nbformat
 
 from helpers import stack
-from helpers.run import KERNEL_ENV, NOTEBOOK_GLOB, NOTEBOOKS_DIR
+from helpers.run import KERNEL_ENV, NOTEBOOK_GLOB, NOTEBOOKS_DIR, compile_helpers
 
 PROJECT_ROOT = stack.PROJECT_ROOT
 README = PROJECT_ROOT / "README.md"
@@ -85,6 +85,7 @@ def credential_secrets(credentials_file: Path) -> list[str]:
 def fresh_stack(prefix: str) -> Iterator[tuple[Path, stack.StackInfo]]:
     """A stack in a new temporary state dir, with the kernel env exported (kernels copy os.environ when
     they start), stopped and removed afterwards."""
+    compile_helpers()   # kernels started under this stack import the helpers from bytecode
     directory = Path(tempfile.mkdtemp(prefix=prefix))
     values = {**KERNEL_ENV, "WORKBOOK_STATE_DIR": str(directory)}
     saved = {k: os.environ.get(k) for k in values}

@@ -23,6 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
@@ -30,10 +31,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from helpers import http
 from helpers.appserver import db
 from helpers.appserver.errors import CallbackRejected
 from helpers.appserver.services.sts import user_prefix
-from helpers.settings import Settings
+
+if TYPE_CHECKING:
+    from helpers.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +104,7 @@ class PublicKeyCache:
         if cached is not None:
             return cached
         try:
-            with httpx.Client(trust_env=False, follow_redirects=False, timeout=self._timeout) as client, \
+            with http.client(follow_redirects=False, timeout=self._timeout) as client, \
                     client.stream("GET", url) as resp:
                 if resp.status_code != 200:
                     raise CallbackRejected("callback public key unavailable")

@@ -25,15 +25,17 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
 import oss2
 
 from helpers.appserver.errors import BadRequest
 from helpers.appserver.services.sts import StsBroker, TempCredentials, user_prefix
-from helpers.appserver.services.users import User
-from helpers.settings import Settings
+
+if TYPE_CHECKING:
+    from helpers.appserver.services.users import User
+    from helpers.settings import Settings
 
 Method = Literal["PUT", "GET"]
 Version = Literal["v4", "v1"]

@@ -22,6 +22,7 @@ app server's RAM key stays here; errors carry only the STS error code. Imports n
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import re
@@ -30,14 +31,16 @@ import time
 from calendar import timegm
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from helpers.appserver.errors import UpstreamError
-from helpers.appserver.services.users import User
 from helpers.logging import mask_secret
-from helpers.settings import Settings
 from helpers.trace import Exchange
+
+if TYPE_CHECKING:
+    from helpers.appserver.services.users import User
+    from helpers.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,17 @@ def _parse_expiration(value: str) -> float:
     return float(timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
 
 
+@functools.cache
+def _load_sdk() -> tuple[Any, Any, Any, type[Exception], type[Exception]]:
+    """The tea STS SDK's modules and exceptions, imported once."""
+    from alibabacloud_sts20150401 import models as sts_models
+    from alibabacloud_sts20150401.client import Client
+    from alibabacloud_tea_openapi import models as api_models
+    from Tea.exceptions import TeaException, UnretryableException
+
+    return sts_models, Client, api_models, TeaException, UnretryableException
+
+
 class SdkAssumeRole:
     """AssumeRole with the app server's RAM key through alibabacloud-sts20150401.
 
@@ -113,13 +127,10 @@ class SdkAssumeRole:
         self._settings = settings
         self._endpoint = parts.netloc
         self._protocol = parts.scheme
+        _load_sdk()     # ~150 ms of imports: paid at start-up, not by the first app user's request
 
     def __call__(self, *, session_name: str, policy: str, duration: int) -> Issued:
-        from alibabacloud_sts20150401 import models as sts_models
-        from alibabacloud_sts20150401.client import Client
-        from alibabacloud_tea_openapi import models as api_models
-        from Tea.exceptions import TeaException, UnretryableException
-
+        sts_models, Client, api_models, TeaException, UnretryableException = _load_sdk()  # noqa: N806
         s = self._settings
         config = api_models.Config(access_key_id=s.access_key_id,
                                    access_key_secret=s.access_key_secret.get_secret_value(),

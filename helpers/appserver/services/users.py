@@ -21,9 +21,12 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from helpers.appserver.errors import NotAuthenticated
-from helpers.settings import Settings
+
+if TYPE_CHECKING:
+    from helpers.settings import Settings
 
 TOKEN_PREFIX = "wb1"
 _DUMMY = b"\x00" * 32
