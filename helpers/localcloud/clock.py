@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 
@@ -21,6 +22,7 @@ class Clock:
         self._offset = offset
         self._lock = threading.Lock()
         self.version = 0   # bumped on every move, so followers can wait for the next one
+        self._listeners: set[Callable[[], None]] = set()
 
     def now(self) -> float:
         return time.time() + self._offset
@@ -35,16 +37,28 @@ class Clock:
 
     def advance(self, seconds: float) -> float:
         """Move the clock forward (or back, if negative); return the new offset."""
-        with self._lock:
-            self._offset += seconds
-            self.version += 1
-            return self._offset
+        return self._move(lambda: self._offset + seconds)
 
     def set_offset(self, offset: float) -> float:
+        return self._move(lambda: offset)
+
+    def listen(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` after every move (from the moving thread) until `unlisten`."""
         with self._lock:
-            self._offset = offset
+            self._listeners.add(callback)
+
+    def unlisten(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._listeners.discard(callback)
+
+    def _move(self, new_offset: Callable[[], float]) -> float:
+        with self._lock:
+            self._offset = new_offset()
             self.version += 1
-            return self._offset
+            offset, listeners = self._offset, list(self._listeners)
+        for callback in listeners:
+            callback()
+        return offset
 
 
 def http_date(epoch: float) -> str:

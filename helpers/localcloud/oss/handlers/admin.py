@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 
@@ -43,6 +44,27 @@ def _clock_state(c: Call) -> dict[str, object]:
 LONG_POLL_SECONDS = 20.0
 
 
+async def _until_moved(c: Call, seen: int) -> None:
+    """Return once the clock's version is not `seen`, the client hung up, or LONG_POLL_SECONDS passed.
+    Woken by the move itself (from whichever thread made it), not by polling."""
+    loop = asyncio.get_running_loop()
+    moved = asyncio.Event()
+
+    def wake() -> None:
+        with contextlib.suppress(RuntimeError):   # the loop closed under a shutdown
+            loop.call_soon_threadsafe(moved.set)
+
+    c.ctx.clock.listen(wake)
+    waiters = {asyncio.ensure_future(c.body.wait_for_disconnect()), asyncio.ensure_future(moved.wait())}
+    try:
+        if c.ctx.clock.version == seen:
+            await asyncio.wait(waiters, timeout=LONG_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        c.ctx.clock.unlisten(wake)
+        for task in waiters:
+            task.cancel()
+
+
 async def clock(c: Call) -> Response:
     if c.req.method == "GET":
         wait = c.req.q("wait")
@@ -51,14 +73,7 @@ async def clock(c: Call) -> Response:
                 seen = int(wait)
             except ValueError as exc:
                 raise InvalidArgument("wait must be the clock version you last saw.") from exc
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + LONG_POLL_SECONDS
-            gone = asyncio.ensure_future(c.body.wait_for_disconnect())
-            try:
-                while c.ctx.clock.version == seen and not gone.done() and loop.time() < deadline:
-                    await asyncio.sleep(0.02)
-            finally:
-                gone.cancel()
+            await _until_moved(c, seen)
         return _json(_clock_state(c))
     if c.req.method != "POST":
         raise InvalidArgument("Use GET or POST.")
