@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from helpers import http
+from helpers import http_clients
 from helpers.localcloud.accounts import DEFAULT_BUCKET, DEFAULT_REGION
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def _alive(pid: int) -> bool:
 
 def _healthy(oss_endpoint: str, timeout: float = 2.0) -> bool:
     try:
-        r = http.get(oss_endpoint + "/_localcloud/health", timeout=timeout)
+        r = http_clients.get(oss_endpoint + "/_localcloud/health", timeout=timeout)
     except httpx.HTTPError:
         return False
     return r.status_code == 200
@@ -101,7 +101,7 @@ def _appserver_healthy(url: str | None, timeout: float = 2.0) -> bool:
     if not url:
         return False
     try:
-        r = http.get(url + "/api/health", timeout=timeout)
+        r = http_clients.get(url + "/api/health", timeout=timeout)
     except httpx.HTTPError:
         return False
     return r.status_code == 200

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import httpx
 
-from helpers import http, stack
+from helpers import http_clients, stack
 from helpers.logging import mask_secret
 from helpers.trace import Recorder, display_mermaid
 
@@ -193,7 +193,7 @@ class Book:
         `quiet` skips the printed line (for helpers that say what they moved in their own words)."""
         if self.target != "local":
             raise WorkbookError("only the local cloud has a movable clock")
-        r = http.post(self.oss_endpoint + "/_localcloud/clock", json={"advance": seconds}, timeout=10)
+        r = http_clients.post(self.oss_endpoint + "/_localcloud/clock", json={"advance": seconds}, timeout=10)
         r.raise_for_status()
         self._clock_offset = float(r.json().get("offset_seconds", 0.0))
         self._wait_for_appserver_clock()
@@ -203,7 +203,7 @@ class Book:
 
     def reset_clock(self) -> None:
         if self.target == "local":
-            r = http.post(self.oss_endpoint + "/_localcloud/clock", json={"offset": 0}, timeout=10)
+            r = http_clients.post(self.oss_endpoint + "/_localcloud/clock", json={"offset": 0}, timeout=10)
             r.raise_for_status()
             self._clock_offset = 0.0
             self._wait_for_appserver_clock()
@@ -214,7 +214,7 @@ class Book:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError, KeyError, TypeError, ValueError):
-                r = http.get(self.appserver_url + "/api/health", timeout=5)
+                r = http_clients.get(self.appserver_url + "/api/health", timeout=5)
                 if abs(parsedate_to_datetime(r.headers["date"]).timestamp() - self.cloud_now()) < 2:
                     return
             time.sleep(0.01)
@@ -345,7 +345,7 @@ def show_credentials(creds: Mapping[str, Any]) -> None:
 # --- health probes and plain displays ----------------------------------------------------------------
 def _probe(url: str, ok: str) -> str:
     try:
-        r = http.get(url, timeout=5)
+        r = http_clients.get(url, timeout=5)
     except httpx.HTTPError as exc:
         return f"DOWN ({type(exc).__name__})"
     return ok if r.status_code == 200 else f"HTTP {r.status_code}"
@@ -355,7 +355,7 @@ def _probe_oss(book: Book) -> str:
     if book.target == "local":
         return _probe(book.oss_endpoint + "/_localcloud/health", "answers (local cloud)")
     try:    # anonymous GET of the private bucket: OSS answers 403 AccessDenied, so it is there
-        with http.client(timeout=5, trust_env=True) as c:   # Alibaba Cloud may sit behind a proxy
+        with http_clients.client(timeout=5, trust_env=True) as c:   # Alibaba Cloud may sit behind a proxy
             r = c.get(book.oss_endpoint)
     except httpx.HTTPError as exc:
         return f"DOWN ({type(exc).__name__})"
@@ -366,7 +366,7 @@ def _probe_sts(endpoint: str) -> str:
     """An unsigned request: STS answers with a JSON error, which shows it is listening."""
     url = endpoint if "://" in endpoint else "https://" + endpoint
     try:
-        r = http.get(url + "/", timeout=5)
+        r = http_clients.get(url + "/", timeout=5)
     except httpx.HTTPError as exc:
         return f"DOWN ({type(exc).__name__})"
     try:

@@ -16,7 +16,7 @@ import time
 
 import httpx
 
-from helpers import http
+from helpers import http_clients
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class FollowedClock:
     def _read(self, *, wait: bool) -> bool:
         params = {"wait": str(self._version)} if wait and self._version is not None else None
         try:
-            r = http.get(self._url, params=params, timeout=self._timeout)
+            r = http_clients.get(self._url, params=params, timeout=self._timeout)
             r.raise_for_status()
             doc = r.json()
             self._offset = float(doc["offset_seconds"])

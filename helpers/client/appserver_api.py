@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import httpx
 
-from helpers import http
+from helpers import http_clients
 from helpers.client.credentials import TemporaryCredentials
 from helpers.client.errors import (
     AppServerError,
@@ -121,7 +121,7 @@ class AppServerClient:
     def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None,
                  timeout: float = 10.0, now: Callable[[], float] = time.time,
                  event_hooks: dict[str, list[Callable[..., Any]]] | None = None) -> None:
-        self._http = http.client(trust_env=True, base_url=base_url.rstrip("/"), transport=transport,
+        self._http = http_clients.client(trust_env=True, base_url=base_url.rstrip("/"), transport=transport,
                                  timeout=timeout, event_hooks=event_hooks)
         self._now = now
         self._token: str | None = None

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 import oss2
 
-from helpers import http
+from helpers import http_clients
 from helpers.client.appserver_api import AppServerClient, Scope, StsToken
 from helpers.client.credentials import (
     CachingCredentialsProvider,
@@ -93,7 +93,7 @@ class MobileClient:
         self.recorder = recorder
         self.api = AppServerClient(appserver_url, transport=transport, now=now,
                                    event_hooks=recorder.httpx_hooks("AppServer") if recorder else None)
-        self._http = http.client(trust_env=True, transport=oss_transport, timeout=timeout,
+        self._http = http_clients.client(trust_env=True, transport=oss_transport, timeout=timeout,
                                  event_hooks=recorder.httpx_hooks("OSS") if recorder else None)
         if recorder is not None:
             recorder.add_source(self.api.trace)

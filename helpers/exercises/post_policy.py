@@ -15,7 +15,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from helpers import http
+from helpers import http_clients
 from helpers.client.results import error_fields
 from helpers.exercises.marks import Marks, not_answered
 
@@ -75,7 +75,7 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         ("users/alice/exercise-elsewhere.png", "image/png", 1024, "refused"),
         (PREFIX + "exercise-notes.txt", "text/plain", 1024, "refused"),
     ]
-    with http.client(timeout=60) as session:
+    with http_clients.client(timeout=60) as session:
         for key, ctype, size, expected in cases:
             fields = {"key": key, "Content-Type": ctype, **form}
             r = session.post(url, data=fields, files={"file": ("f", b"\0" * size, ctype)})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from helpers import http
+from helpers import http_clients
 from helpers.exercises._marks import mark, not_answered, verdict
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
     )
     query = {k.lower(): v[0] for k, v in parse_qs(urlsplit(signed.url).query).items()}
     expires = query.get("x-oss-expires")
-    r = http.get(signed.url, headers=signed.headers, timeout=30)
+    r = http_clients.get(signed.url, headers=signed.headers, timeout=30)
     disposition = r.headers.get("content-disposition", "")
     results = [
         mark(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from helpers import http
+from helpers import http_clients
 from helpers.client.results import error_fields
 from helpers.exercises.marks import Marks, not_answered
 
@@ -40,7 +40,7 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         return marks.finish(strict=strict)
     marks.expect(answer.key == KEY, f"it names {KEY}", f"it names {answer.key}")
     book.client("alice").upload_signed("report.pdf", REPORT, "application/pdf")
-    with http.client(timeout=30) as session:
+    with http_clients.client(timeout=30) as session:
         r = session.get(answer.url, headers=answer.headers)
         disposition = r.headers.get("content-disposition", "")
         marks.expect(r.status_code == 200 and r.content == REPORT, "GET returns the report",

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from helpers import http
+from helpers import http_clients
 from helpers.appserver.services import callbacks as _verify
 from helpers.appserver.services.signing import CALLBACK_BODY
 from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
@@ -130,7 +130,7 @@ def forge_callback(book: Book, key: str, case: str) -> dict[str, Any]:
     headers = {"Authorization": base64.b64encode(os.urandom(256)).decode(),
                "x-oss-pub-key-url": base64.b64encode(key_url.encode()).decode(),
                "Content-Type": "application/json"}
-    r = http.post(book.appserver_url + "/api/callback", content=body, headers=headers, timeout=30)
+    r = http_clients.post(book.appserver_url + "/api/callback", content=body, headers=headers, timeout=30)
     if r.status_code >= 300:
         try:
             detail = str(r.json().get("detail", ""))

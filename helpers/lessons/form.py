@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from helpers import http
+from helpers import http_clients
 from helpers.client.results import raise_for_oss
 from helpers.logging import SECRET_FIELDS, mask_secret
 
@@ -79,7 +79,7 @@ def post(book: Book, policy: PostPolicy, data: bytes, *, key: str | None = None,
     if content_type is not None:
         fields["Content-Type"] = content_type
     ctype = fields.get("Content-Type", "application/octet-stream")
-    with http.client(timeout=30, event_hooks=book.recorder.httpx_hooks("OSS")) as session:
+    with http_clients.client(timeout=30, event_hooks=book.recorder.httpx_hooks("OSS")) as session:
         response = session.post(policy.url, data=fields, files={"file": (filename, data, ctype)})
     raise_for_oss(response)
     print(f"POST {response.status_code} — stored {fields['key']}")

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from helpers import http, stack
+from helpers import http_clients, stack
 from helpers.client.results import raise_for_oss
 
 if TYPE_CHECKING:
@@ -47,5 +47,5 @@ def anonymous_get(book: Book, key: str) -> None:
     """GET an object with no credentials at all, as anyone on the internet could try."""
     url = f"{book.oss_endpoint}/{book.bucket}/{key}" if book.target == "local" else \
         book.oss_endpoint.replace("://", f"://{book.bucket}.", 1) + "/" + key
-    raise_for_oss(http.get(url, timeout=30))
+    raise_for_oss(http_clients.get(url, timeout=30))
     print("GET 200 — the object is public")

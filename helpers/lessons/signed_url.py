@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import httpx
 
-from helpers import http
+from helpers import http_clients
 from helpers.client.results import raise_for_oss
 from helpers.logging import SECRET_QUERY, mask_secret
 
@@ -85,7 +85,7 @@ def send(book: Book, signed: SignedUrl, data: bytes = b"", *, signature: str | N
     headers: dict[str, Any] = dict(signed.headers)
     if content_type is not None:
         headers["Content-Type"] = content_type
-    with http.client(timeout=30, event_hooks=book.recorder.httpx_hooks("OSS")) as session:
+    with http_clients.client(timeout=30, event_hooks=book.recorder.httpx_hooks("OSS")) as session:
         response = session.request(signed.method, url, headers=headers,
                                 content=data if signed.method == "PUT" else None)
     raise_for_oss(response)

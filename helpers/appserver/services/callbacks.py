@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from helpers import http
+from helpers import http_clients
 from helpers.appserver import db
 from helpers.appserver.errors import CallbackRejected
 from helpers.appserver.services.sts import user_prefix
@@ -104,7 +104,7 @@ class PublicKeyCache:
         if cached is not None:
             return cached
         try:
-            with http.client(follow_redirects=False, timeout=self._timeout) as client, \
+            with http_clients.client(follow_redirects=False, timeout=self._timeout) as client, \
                     client.stream("GET", url) as resp:
                 if resp.status_code != 200:
                     raise CallbackRejected("callback public key unavailable")

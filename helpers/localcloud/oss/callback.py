@@ -30,7 +30,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from helpers import http
+from helpers import http_clients
 from helpers.localcloud.errors import CallbackFailed, InvalidArgument
 
 logger = logging.getLogger(__name__)
@@ -387,7 +387,7 @@ async def perform_callback(spec: CallbackSpec, body: bytes, *, signer: CallbackS
     if spec.host:
         headers["Host"] = spec.host
     failure = _Failure(MSG_CONNECT)
-    async with http.async_client(follow_redirects=False, timeout=httpx.Timeout(timeout)) as client:
+    async with http_clients.async_client(follow_redirects=False, timeout=httpx.Timeout(timeout)) as client:
         for url in spec.urls:
             try:
                 async with asyncio.timeout(timeout):
