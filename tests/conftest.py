@@ -7,9 +7,13 @@ themselves with unique names (`unique`), never with global resets.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import ssl
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -68,36 +72,41 @@ def clock(cloud: LocalCloudServer) -> Iterator[Any]:
     cloud.ctx.clock.set_offset(0.0)
 
 
+@contextlib.contextmanager
+def serve_bytes(body: bytes, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """A loopback HTTP (or, with `tls`, HTTPS) server answering every GET with `body`: its port."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def attacker() -> Iterator[tuple[str, Any]]:
     """An attacker's RSA key, with its PEM served at LOCAL_KEY_PATH on a loopback port of its own:
     (key URL, private key). For forged-callback tests."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(pem)))
-            self.end_headers()
-            self.wfile.write(pem)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{LOCAL_KEY_PATH}", key
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_bytes(pem) as port:
+        yield f"http://127.0.0.1:{port}{LOCAL_KEY_PATH}", key

@@ -7,12 +7,11 @@ verification off.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from helpers import http_clients
+from tests.conftest import serve_bytes
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
@@ -44,31 +44,13 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-class _Hello(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.send_response(200)
-        self.send_header("Content-Length", "5")
-        self.end_headers()
-        self.wfile.write(b"hello")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     cert, key = _self_signed(tmp_path)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}/", cert
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_bytes(b"hello", tls=context) as port:
+        yield f"https://127.0.0.1:{port}/", cert
 
 
 @pytest.fixture
@@ -101,3 +83,15 @@ def test_ssl_cert_file_is_trusted_like_httpx_does(tls_server: tuple[str, Path], 
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with http_clients.client(timeout=5) as c:
         assert c.get(url).content == b"hello"
+
+
+def test_async_clients_read_the_bundle_too(tls_server: tuple[str, Path], fresh_context: None,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    url, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+
+    async def fetch() -> bytes:
+        async with http_clients.async_client(timeout=5) as c:
+            return (await c.get(url)).content
+
+    assert asyncio.run(fetch()) == b"hello"
