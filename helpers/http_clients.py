@@ -29,6 +29,12 @@ class _VerifyingContext(ssl.SSLContext):
     _capath: str | None
     _loaded: bool
 
+    @classmethod
+    def create(cls, *, cafile: str | None = None, capath: str | None = None) -> _VerifyingContext:
+        ctx = cls(ssl.PROTOCOL_TLS_CLIENT)     # CERT_REQUIRED and check_hostname by default
+        ctx._cafile, ctx._capath, ctx._loaded = cafile, capath, False
+        return ctx
+
     def _load(self) -> None:
         with _LOAD_LOCK:
             if not self._loaded:
@@ -51,17 +57,13 @@ _LOAD_LOCK = threading.Lock()
 def tls_context() -> ssl.SSLContext:
     """The verifying TLS context httpx would build by default (certifi's bundle, or `SSL_CERT_FILE` /
     `SSL_CERT_DIR`), made once per process."""
-    ctx = _VerifyingContext(ssl.PROTOCOL_TLS_CLIENT)    # CERT_REQUIRED and check_hostname by default
-    ctx._cafile, ctx._capath, ctx._loaded = None, None, False
     if os.environ.get("SSL_CERT_FILE"):
-        ctx._cafile = os.environ["SSL_CERT_FILE"]
-    elif os.environ.get("SSL_CERT_DIR"):
-        ctx._capath = os.environ["SSL_CERT_DIR"]
-    else:
-        import certifi
+        return _VerifyingContext.create(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return _VerifyingContext.create(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
 
-        ctx._cafile = certifi.where()
-    return ctx
+    return _VerifyingContext.create(cafile=certifi.where())
 
 
 def client(**kwargs: Any) -> httpx.Client:
