@@ -34,8 +34,8 @@ import oss2
 from helpers.client.results import call_oss2
 from helpers.lessons.permissions import download_scope, upload_scope
 from helpers.logging import mask_key_id, mask_secret, mask_url
+from helpers.refusals import describe_error
 from helpers.trace import mermaid, to_markdown
-from helpers.workbook import describe_error
 
 if TYPE_CHECKING:
     from helpers.workbook import Book

@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -27,8 +27,15 @@ from typing import Any, Literal
 import httpx
 
 from helpers import http_clients, stack
+from helpers.displays import show_client_credentials, show_credentials, show_json, show_result, show_table
 from helpers.logging import mask_secret
+from helpers.refusals import NotRefused, Refusal, describe_error, refused
 from helpers.trace import Recorder, display_mermaid
+
+# The notebooks call everything as `workbook.<name>`; refusals and displays live in their own modules.
+__all__ = ["ALIYUN_ENV", "Book", "NotRefused", "Refusal", "Target", "WorkbookError", "connect",
+           "describe_error", "refused", "show_client_credentials", "show_credentials", "show_json",
+           "show_result", "show_table"]
 
 Target = Literal["local", "aliyun"]
 ALIYUN_ENV = ("WORKBOOK_OSS_ENDPOINT", "WORKBOOK_STS_ENDPOINT", "WORKBOOK_REGION", "WORKBOOK_BUCKET",
@@ -38,10 +45,6 @@ ALIYUN_ENV = ("WORKBOOK_OSS_ENDPOINT", "WORKBOOK_STS_ENDPOINT", "WORKBOOK_REGION
 
 class WorkbookError(RuntimeError):
     """The workbook cannot run as asked (missing environment, stack not up, ...)."""
-
-
-class NotRefused(AssertionError):
-    """A step that should have been refused went through: the lesson would be wrong."""
 
 
 @dataclass
@@ -276,72 +279,6 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
     raise WorkbookError(f"unknown target {target!r}: use 'local' or 'aliyun'")
 
 
-# --- refusals ---------------------------------------------------------------------------------------
-@dataclass
-class Refusal:
-    status: int | None = None
-    code: str = ""
-    message: str = ""
-
-
-def describe_error(exc: BaseException) -> Refusal:
-    """Status, code and message of any refusal the workbook meets (client, SDK or HTTP errors)."""
-    status = (getattr(exc, "status", None) or getattr(exc, "status_code", None)
-              or getattr(exc, "http_status", None))    # aliyunsdkcore ServerException (STS)
-    code = getattr(exc, "code", None) or getattr(exc, "error_code", None) or ""
-    message = getattr(exc, "message", None) or getattr(exc, "detail", None) or ""
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        code, message = _xml_code(exc.response.content) or (str(status), exc.response.reason_phrase)
-    return Refusal(int(status) if isinstance(status, int | str) and str(status).isdigit() else None,
-                   str(code), str(message))
-
-
-def _xml_code(content: bytes) -> tuple[str, str] | None:
-    import xml.etree.ElementTree as ET
-
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
-        return None
-    return (root.findtext("Code") or "", root.findtext("Message") or "")
-
-
-@contextlib.contextmanager
-def refused(code: str | None = None, *, status: int | None = None) -> Iterator[Refusal]:
-    """Expect the block to be refused: print `refused: <status> <code> — <message>` and carry on.
-
-    Raises NotRefused when nothing was refused, or when the code/status differs from the expected one:
-    a step that should fail but does not would teach the wrong lesson.
-    """
-    outcome = Refusal()
-    try:
-        yield outcome
-    except NotRefused:
-        raise
-    except Exception as exc:  # any refusal is data here; the checks below decide if it is the right one
-        got = describe_error(exc)
-        outcome.status, outcome.code, outcome.message = got.status, got.code, got.message
-    else:
-        raise NotRefused(f"expected a refusal{f' ({code})' if code else ''}, but the request went through")
-    if code is not None and outcome.code != code:
-        raise NotRefused(f"expected {code}, got {outcome.status} {outcome.code}: {outcome.message}")
-    if status is not None and outcome.status != status:
-        raise NotRefused(f"expected HTTP {status}, got {outcome.status} {outcome.code}")
-    head = " ".join(str(x) for x in (outcome.status, outcome.code) if x)
-    print(f"refused: {head} — {outcome.message}")
-
-
-def show_credentials(creds: Mapping[str, Any]) -> None:
-    """Print temporary credentials masked: the key ID's start, the secret's and token's length only."""
-    for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken"):
-        if name in creds:
-            print(f"  {name:<16} {mask_secret(str(creds[name]))}")
-    for name in ("Expiration", "Bucket", "Region", "Prefix"):
-        if name in creds:
-            print(f"  {name:<16} {creds[name]}")
-
-
 # --- health probes and plain displays ----------------------------------------------------------------
 def _probe(url: str, ok: str) -> str:
     try:
@@ -374,41 +311,3 @@ def _probe_sts(endpoint: str) -> str:
     except ValueError:
         code = ""
     return f"answers (HTTP {r.status_code}{' ' + code if code else ''})"
-
-
-def show_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None) -> None:
-    """Print rows of dicts as an aligned text table (stable output for the committed notebooks)."""
-    if not rows:
-        print("(no rows)")
-        return
-    cols = columns or list(rows[0])
-    cells = [[str(r.get(c, "")) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-def show_json(doc: Any) -> None:
-    """Print a JSON document indented, with any secret field masked (helpers.logging.mask_json)."""
-    from helpers.logging import mask_json
-
-    print(json.dumps(mask_json(doc), indent=2, ensure_ascii=False))
-
-
-def show_client_credentials(client: Any, scope: Literal["upload", "download"] = "upload") -> None:
-    """Print the STS credentials a client has cached for `scope`, masked (or say there are none)."""
-    provider = client.providers[scope]
-    if provider.remaining() is None:
-        print(f"  ({scope}: no credentials cached)")
-        return
-    c = provider.get()
-    show_credentials({"AccessKeyId": c.access_key_id, "AccessKeySecret": c.access_key_secret,
-                      "SecurityToken": c.security_token,
-                      "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c.expiration))})
-
-
-def show_result(result: Any) -> None:
-    """One line for an upload or download result: key, HTTP status, size and CRC-64 (stable output)."""
-    print(f"{result.key}: HTTP {result.status}, {result.size} bytes, CRC-64 {result.crc64}")

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from helpers.exercises.marks import Marks, not_answered
-from helpers.workbook import describe_error
+from helpers.refusals import describe_error
 
 SAMPLE = b"a photo, for the exercise"
 SETUP_KEYS = ("photos/exercise-cat.jpg", "notes/exercise-note.txt")

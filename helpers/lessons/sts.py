@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpers.appserver.services.sts import session_policy as _session_policy
 from helpers.appserver.services.sts import user_prefix
-from helpers.workbook import show_credentials
+from helpers.displays import show_credentials
 
 if TYPE_CHECKING:
     from helpers.client.mobile import MobileClient
