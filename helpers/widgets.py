@@ -35,7 +35,7 @@ from helpers.client.results import call_oss2
 from helpers.lessons.permissions import download_scope, upload_scope
 from helpers.logging import mask_key_id, mask_secret, mask_url
 from helpers.refusals import describe_error
-from helpers.trace import mermaid, to_markdown
+from helpers.sequence_diagram import mermaid, to_markdown
 
 if TYPE_CHECKING:
     from helpers.workbook import Book

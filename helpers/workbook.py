@@ -30,7 +30,8 @@ from helpers import http_clients, stack
 from helpers.displays import show_client_credentials, show_credentials, show_json, show_result, show_table
 from helpers.logging import mask_secret
 from helpers.refusals import NotRefused, Refusal, describe_error, refused
-from helpers.trace import Recorder, display_mermaid
+from helpers.sequence_diagram import display_mermaid, mermaid
+from helpers.trace import Recorder
 
 # The notebooks call everything as `workbook.<name>`; refusals and displays live in their own modules.
 __all__ = ["ALIYUN_ENV", "Book", "NotRefused", "Refusal", "Target", "WorkbookError", "connect",
@@ -231,8 +232,6 @@ class Book:
         """Display the sequence diagram of the exchanges recorded since the last call (or since
         `connect`: what the app server recorded for these users before is not this notebook's).
         Returns None, so a cell ending with it shows the diagram once."""
-        from helpers.trace import mermaid
-
         self._drop_older_history()
         text = mermaid([e for e in self.recorder.exchanges() if e.t >= self._since], title=title)
         if clear:

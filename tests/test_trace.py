@@ -19,7 +19,8 @@ except ImportError:  # a tests/__init__.py makes the packages `tests.*`
     from tests.client.conftest import ClientClock, client_clock, mobile  # noqa: F401
 
 from helpers.client.mobile import MobileClient
-from helpers.trace import Exchange, Recorder, escape, mask_body, mermaid, oss_error_code, to_markdown
+from helpers.sequence_diagram import escape, mermaid, to_markdown
+from helpers.trace import Exchange, Recorder, mask_body, oss_error_code
 
 SIG = "0123456789abcdef" * 4
 TOKEN = "CAIS" + "t0k3n" * 20
@@ -242,7 +243,7 @@ def test_trace_api_shows_each_user_only_their_own_exchanges(
 
 def test_trace_display_mermaid_returns_markdown_object(tmp_path: Path) -> None:
     pytest.importorskip("IPython")
-    from helpers.trace import display_mermaid
+    from helpers.sequence_diagram import display_mermaid
 
     shown = display_mermaid(mermaid([_ex(1.0)]))
     assert shown.data.startswith("```mermaid\n")
