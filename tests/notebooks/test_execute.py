@@ -21,7 +21,7 @@ import oss2
 import pytest
 
 from helpers import stack, workbook
-from helpers.run import KERNEL, NOTEBOOKS_DIR, stderr_cells
+from helpers.run import KERNEL, KERNEL_ARGS, NOTEBOOKS_DIR, KernelManager, stderr_cells
 
 from .common import credential_secrets, fresh_stack, output_text, workbook_notebooks
 
@@ -135,7 +135,8 @@ def _execute(path: Path, out: Path) -> Any:
         cwd=str(NOTEBOOKS_DIR),
         execution_timeout=120,
         progress_bar=False,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        extra_arguments=KERNEL_ARGS,
+        kernel_manager_class=KernelManager,
     )
 
 
