@@ -79,12 +79,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _healthy(oss_endpoint: str, timeout: float = 2.0) -> bool:
+def _answers(url: str, timeout: float = 2.0) -> bool:
+    """True when a GET of `url` answers 200 within `timeout` seconds."""
     try:
-        r = http_clients.get(oss_endpoint + "/_localcloud/health", timeout=timeout)
+        return http_clients.get(url, timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
-    return r.status_code == 200
+
+
+def _healthy(oss_endpoint: str) -> bool:
+    return _answers(oss_endpoint + "/_localcloud/health")
 
 
 def read_state(directory: Path | None = None) -> StackInfo | None:
@@ -97,14 +101,8 @@ def read_state(directory: Path | None = None) -> StackInfo | None:
         return None
 
 
-def _appserver_healthy(url: str | None, timeout: float = 2.0) -> bool:
-    if not url:
-        return False
-    try:
-        r = http_clients.get(url + "/api/health", timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return r.status_code == 200
+def _appserver_healthy(url: str | None) -> bool:
+    return bool(url) and _answers(f"{url}/api/health")
 
 
 def running(directory: Path | None = None) -> StackInfo | None:
