@@ -22,6 +22,7 @@ run: $(STAMP)
 # The second pytest replays the committed notebooks (nbval) on a fresh stack that its plugin starts
 # before any kernel: session fixtures never run for nbval items.
 test: $(STAMP)
+	bash scripts/system_packages.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -p tests.notebooks.nbval_stack --nbval --nbval-current-env \
