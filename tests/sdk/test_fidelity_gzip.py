@@ -23,6 +23,7 @@ import alibabacloud_oss_v2 as oss
 import oss2
 import pytest
 import requests
+from oss2.models import BucketCors, CorsRule
 
 from helpers.localcloud.server import LocalCloudServer
 from tests.sdk.conftest import crc64, oss_error
@@ -269,6 +270,21 @@ def test_anonymous_public_read_get_is_compressed(cloud: LocalCloudServer, admin_
     assert resp.headers["Content-Type"] == "text/html"
     anon = oss2.Bucket(oss2.AnonymousAuth(), cloud.oss_endpoint, name)
     assert anon.get_object("page.html", headers=GZIP).read() == content
+
+
+def test_cors_vary_origin_joins_vary_accept_encoding(cloud: LocalCloudServer, admin_auth: oss2.Auth,
+                                                     unique: Callable[[str], str]) -> None:
+    b = oss2.Bucket(admin_auth, cloud.oss_endpoint, unique("gzcors"))
+    b.create_bucket()
+    b.put_bucket_cors(BucketCors([CorsRule(allowed_origins=["*"], allowed_methods=["GET"])],
+                                 response_vary=True))
+    content = text(2048)
+    b.put_object("a.txt", content)
+    result = b.get_object("a.txt", headers={**GZIP, "Origin": "https://app.example.com"})
+    assert result.headers["Vary"] == "Accept-Encoding, Origin"
+    assert result.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert result.read() == content
+    assert b.get_object("a.txt").headers["Vary"] == "Origin"
 
 
 # ------------------------------------------------------------------------------------ streaming
