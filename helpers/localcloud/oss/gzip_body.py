@@ -24,7 +24,10 @@ _DROPPED = ("content-length", "etag", "accept-ranges")
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
-    """True when the Accept-Encoding header lists `gzip` with a non-zero q (RFC 9110 §12.5.3)."""
+    """True when the Accept-Encoding header lists `gzip` with a non-zero q (RFC 9110 §12.5.3).
+
+    `*` alone does not count, as in nginx's gzip filter [unverified for OSS].
+    """
     for item in (accept_encoding or "").split(","):
         coding, *params = (p.strip() for p in item.split(";"))
         if coding.lower() != "gzip":
