@@ -134,6 +134,8 @@ class OssApp:
             from helpers.localcloud.oss.cors import actual_request_headers
 
             for k, v in actual_request_headers(rules, origin=origin, method=req.method).items():
+                if k.lower() == "vary" and "vary" in response.headers:
+                    v = f"{response.headers['vary']}, {v}"   # keep a gzip answer's Accept-Encoding
                 response.headers[k] = v
 
     async def _admin(self, req: OssRequest, body: Body) -> Response:

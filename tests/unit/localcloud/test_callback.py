@@ -215,6 +215,14 @@ def test_parse_callback_full_document_returns_spec() -> None:
     assert dict(spec.custom_vars) == {"x:uid": "42", "x:note": "from form"}
 
 
+def test_parse_callback_var_keys_without_x_prefix_are_taken_and_ignored() -> None:
+    spec = parse_callback(_b64({"callbackUrl": "http://h/", "callbackBody": "b=${bucket}&u=${uid}&a=${x:a}"}),
+                          _b64({"uid": "1", "bucket": "not-mine", "n": 2, "x:a": "kept"}))
+    assert dict(spec.custom_vars) == {"x:a": "kept"}
+    body = render_body(spec, {"bucket": "workbook"})
+    assert body == b"b=workbook&u=&a=kept"
+
+
 def test_parse_callback_loopback_and_private_hosts_are_accepted() -> None:
     spec = _spec("http://127.0.0.1/a;http://10.0.0.1/b;http://192.168.1.2:81/c;http://localhost/d")
     assert len(spec.urls) == 4
@@ -248,12 +256,13 @@ def test_parse_callback_five_urls_accepted() -> None:
     (_b64({"callbackUrl": "http://h/", "callbackBody": "a"}), "%%%", "0007-00000102", "not base64"),
     (_b64({"callbackUrl": "http://h/", "callbackBody": "a"}),
      base64.b64encode(b'{"x:var1":"value1",').decode(), "0007-00000103", "not json format"),
-    (_b64({"callbackUrl": "http://h/", "callbackBody": "a"}), _b64({"uid": "1"}), "0007-00000104", "x:"),
+    (_b64({"callbackUrl": "http://h/", "callbackBody": "a"}), _b64({"x:n": 1}), "0007-00000104",
+     "must be a string"),
     (_b64({"callbackUrl": "http://h/", "callbackBody": "a"}), _b64({"x:big": "v" * 6000}),
      "0007-00000101", "too long"),
 ], ids=["bad-base64", "bad-json", "json-not-object", "missing-url", "empty-url", "bad-port",
         "bad-scheme", "non-ascii-url", "six-urls", "missing-body", "empty-body", "bad-body-type",
-        "body-type-number", "var-bad-base64", "var-bad-json", "var-key-without-x", "var-too-long"])
+        "body-type-number", "var-bad-base64", "var-bad-json", "var-value-not-string", "var-too-long"])
 def test_parse_callback_bad_parameters_raise_invalid_argument(
         callback: str, callback_var: str | None, ec: str, message_part: str) -> None:
     with pytest.raises(InvalidArgument) as info:
@@ -408,6 +417,23 @@ def test_perform_callback_unreachable_port_fails_with_connect_message(signer: Ca
     assert result.error.message == (
         "Error Status : -1.OSS can not connect to your callbackUrl, please check it")
     assert result.status is None
+
+
+def test_perform_callback_invalid_tld_fails_without_dns_lookup(signer: CallbackSigner,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        looked_up.append(host.decode() if isinstance(host, bytes) else str(host))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    result = _call(_spec("http://cb.nonexistent.invalid/cb;http://localhost:9/x"), b"bucket=bkt", signer)
+    assert result.error is not None
+    assert result.error.message == (
+        "Error Status : -1.OSS can not connect to your callbackUrl, please check it")
+    assert "localhost" in looked_up and not any(h.endswith(".invalid") for h in looked_up)
 
 
 def test_perform_callback_silent_server_times_out(app_server: AppServer, signer: CallbackSigner) -> None:
