@@ -22,7 +22,7 @@ from helpers.localcloud.oss.handlers.common import (
     url_encoder,
     xml_response,
 )
-from helpers.localcloud.xml import Value, build_text, child_text, parse
+from helpers.localcloud.xml import Value, build_text, child_text, parse, parse_with_control_chars
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 ACLS = ("private", "public-read", "public-read-write")
@@ -237,7 +237,8 @@ async def list_multipart_uploads(c: Call) -> Response:
 
 async def delete_multiple_objects(c: Call) -> Response:
     enc = url_encoder(c.req.q("encoding-type"))
-    root = parse(await c.body.read_all())
+    # Keys may hold control characters, which the SDKs send as `&#01;` or raw (reference §2).
+    root = parse_with_control_chars(await c.body.read_all())
     if root.tag != "Delete":
         raise MalformedXML()
     quiet = (child_text(root, "Quiet") or "false").strip().lower() == "true"
