@@ -1,8 +1,8 @@
-"""Fidelity of non-ASCII header values (reference oss-behaviours §4), through oss2 (V1 `Auth`, `AuthV4`) and
-alibabacloud-oss-v2 (V4, V1) against the local cloud on loopback: user metadata sent as UTF-8 bytes is
-signed the way each SDK signs it (oss2 over the raw bytes, the v2 SDK over its latin-1 `str` encoded as
-UTF-8), in headers and in presigned URLs, and comes back from HeadObject/GetObject byte for byte,
-also after CopyObject (REPLACE) and multipart. The 8 KB user-metadata limit counts bytes.
+"""Fidelity of non-ASCII header values (reference oss-behaviours §4), through oss2 (`Auth`, `AuthV2`,
+`AuthV4`) and alibabacloud-oss-v2 (V4, V1) against the local cloud on loopback: user metadata sent as
+UTF-8 bytes is signed the way each SDK signs it (oss2 over the raw bytes, the v2 SDK over its latin-1
+`str` encoded as UTF-8), in headers and in presigned URLs, and comes back from HeadObject/GetObject
+byte for byte, also after CopyObject (REPLACE) and multipart. The 8 KB user-metadata limit counts bytes.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ NOT_UTF8 = "été".encode("latin-1")      # bytes that are not UTF-8: still stor
 AS_SENT = UTF8.decode("latin-1")         # what http.client puts on the wire for a str value, byte for byte
 
 
-@pytest.fixture(params=["v1", "v4"])
+@pytest.fixture(params=["v1", "v2", "v4"])
 def bucket(request: pytest.FixtureRequest, cloud: LocalCloudServer, creds: dict[str, Any],
            workbook_bucket: oss2.Bucket) -> oss2.Bucket:
     ak, secret = creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"]
-    auth = oss2.Auth(ak, secret) if request.param == "v1" else oss2.AuthV4(ak, secret)
+    auth = {"v1": oss2.Auth, "v2": oss2.AuthV2, "v4": oss2.AuthV4}[request.param](ak, secret)
     return oss2.Bucket(auth, cloud.oss_endpoint, BUCKET, region=REGION)
 
 
