@@ -315,8 +315,13 @@ def test_delete_malformed_xml_still_refused(bucket: oss2.Bucket, body: bytes) ->
                            "published schema.")
 
 
-def test_delete_empty_key_refused(bucket: oss2.Bucket) -> None:
-    err = oss2_error(lambda: _post_delete(bucket, b"<Delete><Object><Key></Key></Object></Delete>"))
+def test_delete_empty_key_refused_before_anything_is_deleted(bucket: oss2.Bucket, prefix: str) -> None:
+    kept = prefix + "kept\x01"
+    bucket.put_object(kept, b"x")
+    body = (f"<Delete><Object><Key>{escape_xml_value(kept)}</Key></Object>"
+            "<Object><Key></Key></Object></Delete>")
+    err = oss2_error(lambda: _post_delete(bucket, body.encode()))
     assert (err.status, err.code, err.message, err.ec) == (
         400, "InvalidObjectName", "The Object name can not be empty", "0016-00000001")
+    assert bucket.object_exists(kept)
 

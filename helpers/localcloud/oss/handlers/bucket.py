@@ -16,6 +16,7 @@ from helpers.localcloud.errors import (
 )
 from helpers.localcloud.oss.call import Call
 from helpers.localcloud.oss.handlers.common import (
+    check_key,
     in_thread,
     int_param,
     owner,
@@ -246,6 +247,8 @@ async def delete_multiple_objects(c: Call) -> Response:
     if not found or len(found) > 1000 or None in found:   # every <Object> needs a <Key>
         raise MalformedXML()
     keys = [k or "" for k in found]
+    for key in keys:   # every name is checked before anything is deleted [unverified: OSS's order]
+        check_key(key)
     await in_thread(c.ctx.store.get_bucket, c.req.bucket)
     deleted: list[tuple[str, Value]] = []
     for key in keys:
