@@ -56,7 +56,9 @@ def _err(name: str, status: int, code: str, message: str, ec: str = DEFAULT_EC) 
 InvalidArgument = _err("InvalidArgument", 400, "InvalidArgument", "Invalid argument.")
 InvalidDigest = _err("InvalidDigest", 400, "InvalidDigest", "The Content-MD5 you specified was invalid.",
                      "0002-00000016")
-InvalidObjectName = _err("InvalidObjectName", 400, "InvalidObjectName", "The specified object is not valid.")
+# Messages and ECs of the name rules: reference §2 (the 400 page writes them without a full stop).
+InvalidObjectName = _err("InvalidObjectName", 400, "InvalidObjectName", "The specified object is not valid",
+                         "0016-00000005")
 InvalidBucketName = _err("InvalidBucketName", 400, "InvalidBucketName", "The specified bucket is not valid.",
                          "0015-00000001")
 MalformedXML = _err("MalformedXML", 400, "MalformedXML",

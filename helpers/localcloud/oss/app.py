@@ -25,6 +25,7 @@ from helpers.localcloud.errors import (
     AccessDenied,
     InternalError,
     InvalidArgument,
+    InvalidObjectName,
     InvalidRequest,
     NoSuchBucket,
     OssError,
@@ -33,6 +34,7 @@ from helpers.localcloud.oss import routing
 from helpers.localcloud.oss.body import Body, ClientGone
 from helpers.localcloud.oss.call import Call
 from helpers.localcloud.oss.request import Headers, OssRequest, Principal
+from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 from helpers.localcloud.xml import error_header_value, render_error
 
 logger = logging.getLogger(__name__)
@@ -56,10 +58,15 @@ def build_request(scope: Scope, request_id: str, service_domains: tuple[str, ...
     raw_query = scope.get("query_string", b"").decode("latin-1")
     host = headers.get("host", "")
     try:
-        bucket, key = routing.split_target(raw_path, host, service_domains)
         query = routing.parse_query(raw_query)
     except UnicodeDecodeError as exc:
         raise InvalidArgument("The request URI is not valid UTF-8.") from exc
+    try:
+        bucket, key = routing.split_target(raw_path, host, service_domains)
+    except UnicodeDecodeError as exc:
+        # A path that is not UTF-8 names an object that is not (EC 0016-00000002 covers non-UTF-8 names,
+        # reference §2; the message is the generic one [unverified]).
+        raise InvalidObjectName(ec=EC_NAME_TOO_LONG) from exc
     client = scope.get("client") or ("", 0)
     return OssRequest(method=scope["method"].upper(), bucket=bucket, key=key, query=query, headers=headers,
                       raw_path=raw_path, raw_query=raw_query, host=host, client_ip=client[0],

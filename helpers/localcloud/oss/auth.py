@@ -39,7 +39,7 @@ from helpers.localcloud import errors
 from helpers.localcloud.accounts import Accounts
 from helpers.localcloud.clock import Clock, iso8601_ms
 from helpers.localcloud.oss import sigv1, sigv4
-from helpers.localcloud.oss.request import OssRequest, Principal
+from helpers.localcloud.oss.request import Headers, OssRequest, Principal
 from helpers.localcloud.tokens import TokenAuthority, TokenError
 
 MAX_SKEW_SECONDS = 900
@@ -160,6 +160,18 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
+def _signed_header_views(headers: Headers) -> list[Mapping[str, str]]:
+    """The header texts a client may have signed (reference §4). Values arrive decoded as latin-1,
+    one character per byte: the v2 SDK signs that text UTF-8 encoded (its `str` values go out as
+    latin-1). oss2 (V1, OSS2 and V4 alike) signs the bytes it sent, so when a value is not ASCII a
+    second view carries the raw bytes, as UTF-8 where they are, surrogate-escaped where not; the
+    signers encode with `surrogateescape`, which gives those bytes back exactly."""
+    if all(v.isascii() for v in headers.values()):
+        return [headers]
+    raw = Headers([(k, v.encode("latin-1").decode("utf-8", "surrogateescape")) for k, v in headers.items()])
+    return [headers, raw]
+
+
 def _mismatch(ak: str, provided: str, string_to_sign: str, canonical_request: str | None = None
               ) -> errors.OssError:
     extra = {"OSSAccessKeyId": ak, "SignatureProvided": provided, "StringToSign": string_to_sign,
@@ -189,12 +201,18 @@ def _check_region_product(cred: sigv4.Credential, region: str, *, form: str) -> 
         raise errors.InvalidArgument(msg, ec=EC_BAD_PRODUCT)
 
 
-def _check_v4(secret: str, cred: sigv4.Credential, x_oss_date: str, canonical_request: str,
+def _check_v4(secret: str, cred: sigv4.Credential, x_oss_date: str, canonical_requests: list[str],
               provided: str) -> None:
-    sts = sigv4.string_to_sign(x_oss_date, cred.scope, canonical_request)
-    expected = sigv4.v4_signature(sigv4.signing_key(secret, cred.date, cred.region, cred.product), sts)
-    if not _same(expected, provided):
-        raise _mismatch(cred.access_key_id, provided, sts, canonical_request)
+    """Accept when any candidate canonical request (one per header view) carries the signature."""
+    key = sigv4.signing_key(secret, cred.date, cred.region, cred.product)
+    ok = False
+    for creq in canonical_requests:
+        sts = sigv4.string_to_sign(x_oss_date, cred.scope, creq)
+        ok = _same(sigv4.v4_signature(key, sts), provided) or ok
+    if not ok:
+        first = canonical_requests[0]
+        sts = sigv4.string_to_sign(x_oss_date, cred.scope, first)
+        raise _mismatch(cred.access_key_id, provided, sts, first)
 
 
 # --- schemes -------------------------------------------------------------------------------------
@@ -224,6 +242,16 @@ def authenticate(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority,
     return Principal(kind="anonymous")
 
 
+def _v1_candidates(req: OssRequest, *, date: str | None = None) -> list[str]:
+    """The distinct V1 strings to sign over every header view and sub-resource set."""
+    out: list[str] = []
+    for view in _signed_header_views(req.headers):
+        for s in sigv1.string_to_sign_candidates(req.method, view, req.bucket, req.key, req.query, date=date):
+            if s not in out:
+                out.append(s)
+    return out
+
+
 def _v1_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenAuthority,
                clock: Clock) -> Principal:
     ak, sep, provided = auth[len("OSS "):].strip().partition(":")
@@ -231,7 +259,7 @@ def _v1_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
         raise errors.InvalidArgument(_BAD_AUTH_HEADER)
     secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_skew(_parse_http_date(req.headers.get("x-oss-date") or req.headers.get("date")), clock)
-    candidates = sigv1.string_to_sign_candidates(req.method, req.headers, req.bucket, req.key, req.query)
+    candidates = _v1_candidates(req)
     _check_v1(secret, candidates, provided, ak)
     return replace(principal, auth_scheme="v1")
 
@@ -241,8 +269,7 @@ def _v1_query(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority, cl
     secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_not_expired(_int_param(expires, "Expires"), clock)
     # Signed URLs put Expires where the Date goes in the string to sign (§4.1).
-    candidates = sigv1.string_to_sign_candidates(req.method, req.headers, req.bucket, req.key, req.query,
-                                                 date=expires)
+    candidates = _v1_candidates(req, date=expires)
     _check_v1(secret, candidates, provided, ak)
     return replace(principal, auth_scheme="v1-query")
 
@@ -260,9 +287,10 @@ def _v4_header(req: OssRequest, auth: str, *, region: str, accounts: Accounts, t
     if cred.date != x_oss_date[:8]:
         raise errors.InvalidArgument(_BAD_CREDENTIAL)
     _check_region_product(cred, region, form="header")
-    creq = sigv4.canonical_request(req.method, req.bucket, req.key, req.query, req.headers,
-                                   parsed.additional_headers)
-    _check_v4(secret, cred, x_oss_date, creq, parsed.signature)
+    creqs = [sigv4.canonical_request(req.method, req.bucket, req.key, req.query, view,
+                                     parsed.additional_headers)
+             for view in _signed_header_views(req.headers)]
+    _check_v4(secret, cred, x_oss_date, creqs, parsed.signature)
     return replace(principal, auth_scheme="v4")
 
 
@@ -288,15 +316,19 @@ def _v4_query(req: OssRequest, *, region: str, accounts: Accounts, tokens: Token
     _check_not_expired(signed_at + expires, clock)
     _check_region_product(cred, region, form="query")
     addl = tuple(h.strip().lower() for h in (req.q("x-oss-additional-headers") or "").split(";") if h.strip())
-    creq = sigv4.canonical_request(req.method, req.bucket, req.key, req.query, req.headers, addl,
-                                   exclude_query=frozenset({"x-oss-signature"}))
-    _check_v4(secret, cred, x_oss_date, creq, values["x-oss-signature"])
+    creqs = [sigv4.canonical_request(req.method, req.bucket, req.key, req.query, view, addl,
+                                     exclude_query=frozenset({"x-oss-signature"}))
+             for view in _signed_header_views(req.headers)]
+    _check_v4(secret, cred, x_oss_date, creqs, values["x-oss-signature"])
     return replace(principal, auth_scheme="v4-query")
 
 
-def _check_v2(secret: str, string_to_sign: str, provided: str, ak: str) -> None:
-    if not _same(sigv1.v2_signature(secret, string_to_sign), provided):
-        raise _mismatch(ak, provided, string_to_sign)
+def _check_v2(secret: str, strings_to_sign: list[str], provided: str, ak: str) -> None:
+    ok = False
+    for s in strings_to_sign:
+        ok = _same(sigv1.v2_signature(secret, s), provided) or ok
+    if not ok:
+        raise _mismatch(ak, provided, strings_to_sign[0])
 
 
 def _v2_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenAuthority,
@@ -312,8 +344,9 @@ def _v2_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
     addl = [h for h in fields.get("AdditionalHeaders", "").split(";") if h]
     secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_skew(_parse_http_date(req.headers.get("date")), clock)
-    s = sigv1.v2_string_to_sign(req.method, req.headers, req.bucket, req.key, req.query, addl)
-    _check_v2(secret, s, provided, ak)
+    strings = [sigv1.v2_string_to_sign(req.method, view, req.bucket, req.key, req.query, addl)
+               for view in _signed_header_views(req.headers)]
+    _check_v2(secret, strings, provided, ak)
     return replace(principal, auth_scheme="v2")
 
 
@@ -324,8 +357,9 @@ def _v2_query(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority, cl
     _check_not_expired(_int_param(expires, "x-oss-expires"), clock)
     addl = [h for h in (req.q("x-oss-additional-headers") or "").split(";") if h]
     query = [(n, v) for n, v in req.query if n != "x-oss-signature"]
-    s = sigv1.v2_string_to_sign(req.method, req.headers, req.bucket, req.key, query, addl, date=expires)
-    _check_v2(secret, s, provided, ak)
+    strings = [sigv1.v2_string_to_sign(req.method, view, req.bucket, req.key, query, addl, date=expires)
+               for view in _signed_header_views(req.headers)]
+    _check_v2(secret, strings, provided, ak)
     return replace(principal, auth_scheme="v2-query")
 
 

@@ -99,14 +99,15 @@ def string_to_sign_candidates(method: str, headers: Mapping[str, str], bucket: s
 
 
 def v1_signature(secret: str, string_to_sign: str) -> str:
-    """base64(HMAC-SHA1(secret, string_to_sign)), both UTF-8."""
-    mac = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1)
+    """base64(HMAC-SHA1(secret, string_to_sign)), both UTF-8 (surrogate escapes give back raw
+    header bytes that are not UTF-8)."""
+    mac = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8", "surrogateescape"), hashlib.sha1)
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
 def string_to_sign_bytes(string_to_sign: str) -> str:
     """Space-separated upper-case hex of the UTF-8 bytes, as OSS echoes in `<StringToSignBytes>`."""
-    return " ".join(f"{b:02X}" for b in string_to_sign.encode("utf-8"))
+    return " ".join(f"{b:02X}" for b in string_to_sign.encode("utf-8", "surrogateescape"))
 
 
 # --- OSS2 (oss2 AuthV2) --------------------------------------------------------------------------
@@ -135,5 +136,5 @@ def v2_string_to_sign(method: str, headers: Mapping[str, str], bucket: str | Non
 
 def v2_signature(secret: str, string_to_sign: str) -> str:
     """base64(HMAC-SHA256(secret, string_to_sign)): the OSS2 signature."""
-    mac = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256)
+    mac = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8", "surrogateescape"), hashlib.sha256)
     return base64.b64encode(mac.digest()).decode("ascii")

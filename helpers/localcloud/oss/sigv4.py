@@ -67,7 +67,8 @@ def scope(date: str, region: str, product: str = "oss") -> str:
 
 def string_to_sign(datetime_iso: str, scope_: str, canonical_request_: str) -> str:
     """`OSS4-HMAC-SHA256\\n<x-oss-date>\\n<scope>\\n<hex sha256(canonical request)>`."""
-    digest = hashlib.sha256(canonical_request_.encode("utf-8")).hexdigest()
+    # surrogateescape: header bytes that are not UTF-8 hash as themselves (auth `_signed_header_views`).
+    digest = hashlib.sha256(canonical_request_.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{ALGORITHM}\n{datetime_iso}\n{scope_}\n{digest}"
 
 

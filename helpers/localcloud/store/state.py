@@ -33,14 +33,31 @@ def check_bucket_name(name: str) -> None:
         raise InvalidBucketName(BucketName=name)
 
 
+EC_NAME_EMPTY = "0016-00000001"
+EC_NAME_TOO_LONG = "0016-00000002"     # also non-UTF-8 names
+EC_NAME_LEADING_SLASH = "0016-00000005"
+MSG_NAME_EMPTY = "The Object name can not be empty"
+MSG_NAME_TOO_LONG = "The Length of Object name must be less than 1024"
+
+
 def key_bytes(key: str) -> bytes:
-    """UTF-8 key, 1..1023 bytes, else InvalidObjectName."""
+    """The UTF-8 bytes of a valid object key, else InvalidObjectName with OSS's message and EC (§2).
+
+    Valid: 1..1023 UTF-8 bytes, not starting with `/` or `\\`. Every other character is allowed, the
+    C0 controls and DEL included, except NUL, which no SDK test sends [unverified: refused here].
+    """
     try:
         raw = key.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidObjectName(Key=key.encode("utf-8", "replace").decode()) from exc
-    if not 1 <= len(raw) <= MAX_KEY_BYTES:
-        raise InvalidObjectName(Key=key)
+    except UnicodeEncodeError as exc:   # lone surrogates: not UTF-8
+        raise InvalidObjectName(ec=EC_NAME_TOO_LONG) from exc
+    if not raw:
+        raise InvalidObjectName(MSG_NAME_EMPTY, ec=EC_NAME_EMPTY)
+    if len(raw) > MAX_KEY_BYTES:
+        raise InvalidObjectName(MSG_NAME_TOO_LONG, ec=EC_NAME_TOO_LONG)
+    if raw[:1] in (b"/", b"\\"):
+        raise InvalidObjectName(ec=EC_NAME_LEADING_SLASH)
+    if b"\x00" in raw:
+        raise InvalidObjectName()
     return raw
 
 

@@ -32,6 +32,7 @@ from helpers.localcloud.errors import (
     BucketNotEmpty,
     FileAlreadyExists,
     InvalidDigest,
+    InvalidObjectName,
     NoSuchBucket,
     NoSuchKey,
     ObjectNotAppendable,
@@ -105,7 +106,8 @@ class ObjectStore(MultipartMixin):
                 try:
                     obj = ObjectMeta.from_json(read_record_meta(f))
                     raw = key_bytes(obj.key)
-                except (CorruptRecord, OSError, ValueError, KeyError) as exc:
+                except (CorruptRecord, OSError, ValueError, KeyError, InvalidObjectName) as exc:
+                    # InvalidObjectName: a record written under older, looser name rules.
                     logger.warning("ignoring damaged record %s/%s: %s", bdir.name, f.name, exc)
                     continue
                 if state.object_path(raw) != f:

@@ -16,13 +16,14 @@ from helpers.localcloud.errors import (
 )
 from helpers.localcloud.oss.call import Call
 from helpers.localcloud.oss.handlers.common import (
+    check_key,
     in_thread,
     int_param,
     owner,
     url_encoder,
     xml_response,
 )
-from helpers.localcloud.xml import Value, build_text, child_text, parse
+from helpers.localcloud.xml import Value, build_text, child_text, parse, parse_with_control_chars
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 ACLS = ("private", "public-read", "public-read-write")
@@ -237,7 +238,8 @@ async def list_multipart_uploads(c: Call) -> Response:
 
 async def delete_multiple_objects(c: Call) -> Response:
     enc = url_encoder(c.req.q("encoding-type"))
-    root = parse(await c.body.read_all())
+    # Keys may hold control characters, which the SDKs send as `&#01;` or raw (reference §2).
+    root = parse_with_control_chars(await c.body.read_all())
     if root.tag != "Delete":
         raise MalformedXML()
     quiet = (child_text(root, "Quiet") or "false").strip().lower() == "true"
@@ -245,6 +247,8 @@ async def delete_multiple_objects(c: Call) -> Response:
     if not found or len(found) > 1000 or None in found:   # every <Object> needs a <Key>
         raise MalformedXML()
     keys = [k or "" for k in found]
+    for key in keys:   # every name is checked before anything is deleted [unverified: OSS's order]
+        check_key(key)
     await in_thread(c.ctx.store.get_bucket, c.req.bucket)
     deleted: list[tuple[str, Value]] = []
     for key in keys:

@@ -11,10 +11,9 @@ from starlette.responses import Response
 
 from helpers.localcloud.clock import http_date
 from helpers.localcloud.context import LocalCloud
-from helpers.localcloud.errors import InvalidArgument, InvalidObjectName
+from helpers.localcloud.errors import InvalidArgument
+from helpers.localcloud.store.state import key_bytes
 from helpers.localcloud.xml import Value, build
-
-MAX_KEY_BYTES = 1023
 
 
 def xml_response(root: str, children: Iterable[tuple[str, Value]], *, status: int = 200,
@@ -37,12 +36,9 @@ def owner(ctx: LocalCloud) -> list[tuple[str, Value]]:
 
 
 def check_key(key: str) -> None:
-    """Object-name rules of real OSS: 1-1023 UTF-8 bytes, no leading `/` or `\\`, no CR/LF/NUL."""
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        # [doc: "HTTP status code 400"] the length rule has its own message.
-        raise InvalidObjectName("The Length of Object name must be less than 1024")
-    if not key or key[0] in "/\\" or any(c in key for c in "\r\n\x00"):
-        raise InvalidObjectName()
+    """Object-name rules of real OSS (reference §2), checked before a body is read; the store's
+    `key_bytes` is the one implementation."""
+    key_bytes(key)
 
 
 def int_param(value: str | None, name: str, default: int, lo: int, hi: int) -> int:

@@ -13,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from helpers.localcloud.clock import iso8601_ms
 from helpers.localcloud.errors import (
     InvalidArgument,
+    InvalidObjectName,
     InvalidRange,
     InvalidRequest,
     MissingContentLength,
@@ -39,6 +40,7 @@ from helpers.localcloud.oss.handlers.upload import (
     stream_into,
 )
 from helpers.localcloud.store import ObjectTemplate
+from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 
 READ_CHUNK = 1024 * 1024
 _OVERRIDES = {"response-content-type": "content-type", "response-content-language": "content-language",
@@ -288,12 +290,18 @@ def check_copy_conditions(c: Call, src) -> None:  # type: ignore[no-untyped-def]
 
 
 def copy_source(value: str) -> tuple[str, str]:
-    path = value.split("?", 1)[0]
-    path = unquote(path.lstrip("/"))
-    bucket, _, key = path.partition("/")
+    """(bucket, key) of `x-oss-copy-source: /bucket/<percent-encoded key>[?versionId=…]`; the key
+    follows the object-name rules (any control character included, reference §2)."""
+    path = value.split("?", 1)[0].lstrip("/")
+    bucket, _, key_raw = path.partition("/")
+    try:
+        bucket, key = unquote(bucket, errors="strict"), unquote(key_raw, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InvalidObjectName(ec=EC_NAME_TOO_LONG) from exc
     if not bucket or not key:
         raise InvalidArgument("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.",
                               ArgumentName="x-oss-copy-source", ArgumentValue=value[:256])
+    check_key(key)
     return bucket, key
 
 
