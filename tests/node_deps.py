@@ -7,6 +7,7 @@ lock file is committed; node_modules is git-ignored.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -31,11 +32,14 @@ def installed_version(package: str = "ali-oss") -> str | None:
 
 def ensure_node_modules() -> Path:
     """tests/js/node_modules with the pinned ali-oss (running `npm ci` if needed); fails if npm fails."""
-    if installed_version() != pinned_version():
-        npm = shutil.which("npm")
-        assert npm, "npm is missing: apt-get install npm (Node.js ≥ 18)"
-        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=JS_DIR,
-                              capture_output=True, text=True, timeout=NPM_CI_TIMEOUT, check=False)
-        assert proc.returncode == 0, f"npm ci failed in {JS_DIR}:\n{proc.stderr[-2000:]}"
+    # One installer at a time: two pytest processes must not run `npm ci` into the same folder.
+    with open(JS_DIR / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if installed_version() != pinned_version():
+            npm = shutil.which("npm")
+            assert npm, "npm is missing: apt-get install npm (Node.js ≥ 18)"
+            proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=JS_DIR,
+                                  capture_output=True, text=True, timeout=NPM_CI_TIMEOUT, check=False)
+            assert proc.returncode == 0, f"npm ci failed in {JS_DIR}:\n{proc.stderr[-2000:]}"
     assert installed_version() == pinned_version()
     return JS_DIR / "node_modules"
