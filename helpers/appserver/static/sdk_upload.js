@@ -123,5 +123,17 @@
       setProgress(0);
     });
     $("sdk-upload-button").addEventListener("click", upload);
+    $("logout-button").addEventListener("click", () => {
+      // The next user starts clean: no progress, no counts, no credentials shown.
+      setProgress(0);
+      stats.fetched = 0;
+      stats.refreshed = 0;
+      $("sdk-sts-count").textContent = "0";
+      $("sdk-refresh-count").textContent = "0";
+      $("sdk-key-masked").textContent = "–";
+      $("sdk-expiration").textContent = "–";
+      $("sdk-status").textContent = "Pick a file above.";
+      delete document.body.dataset.sdkState;
+    });
   });
 })();
