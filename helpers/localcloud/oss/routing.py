@@ -80,7 +80,9 @@ def is_ip_host(host: str) -> bool:
 # `<bucket>.oss-<region>[-internal].aliyuncs.com` is what ali-oss puts in `Host` for an IP endpoint
 # (createRequest.js: `${bucket}.${setRegion(region, internal).host}`), and `<bucket>.localhost` is
 # what it and alibabacloud-oss-v2 build from a `localhost` endpoint (browsers resolve *.localhost to
-# loopback). Bucket names hold no dot, so the bucket is exactly one label.
+# loopback). Bucket names hold no dot, so the bucket is exactly one label. Any region's host routes
+# here; real OSS answers a bucket addressed through another region's endpoint with an AccessDenied
+# naming the right endpoint [unverified: not reproduced here].
 _VHOST_RE = re.compile(r"([^.]+)\.(?:localhost|oss-[a-z0-9-]+\.aliyuncs\.com)\.?")
 
 
