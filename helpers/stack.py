@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -125,8 +126,13 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
         bucket.get_bucket_info()
     except oss2.exceptions.NoSuchBucket:
         bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
-    # Browsers PUT/POST straight to OSS from the app server's page: allow that origin.
-    rule = CorsRule(allowed_origins=[info.appserver_url or "*"],
+    # Browsers PUT/POST straight to OSS from the app server's page: allow that origin, also as
+    # http://localhost:PORT (the same loopback server under the name browsers also use). ali-oss's
+    # multipart upload reads each part's ETag, so ETag must be exposed.
+    origins = [info.appserver_url] if info.appserver_url else ["*"]
+    if info.appserver_url and urlsplit(info.appserver_url).hostname == "127.0.0.1":
+        origins.append(info.appserver_url.replace("://127.0.0.1:", "://localhost:", 1))
+    rule = CorsRule(allowed_origins=origins,
                     allowed_methods=["GET", "PUT", "POST", "HEAD"], allowed_headers=["*"],
                     expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
     bucket.put_bucket_cors(BucketCors([rule]))

@@ -2,7 +2,7 @@
 
 No browser download is possible here: the tests use `/usr/bin/chromium` (`.ci/run` installs it) and
 FAIL, never skip, when it is missing. The machine has no network, so every request that is not to
-127.0.0.1 is aborted and listed (`loopback_only`), and the tests assert that list stays empty.
+loopback is aborted and listed (`loopback_only`), and the tests assert that list stays empty.
 """
 
 from __future__ import annotations
@@ -32,12 +32,19 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+def is_loopback_host(hostname: str | None) -> bool:
+    """127.0.0.1, `localhost` and `*.localhost`: Chromium resolves the latter two to loopback itself,
+    without DNS (the ali-oss page reaches the local cloud as http://<bucket>.localhost:PORT)."""
+    h = (hostname or "").lower()
+    return h == "127.0.0.1" or h == "localhost" or h.endswith(".localhost")
+
+
 def loopback_only(context: Any) -> list[str]:
-    """Abort every request of `context` that leaves 127.0.0.1; return the (live) list of those URLs."""
+    """Abort every request of `context` that leaves loopback; return the (live) list of those URLs."""
     blocked: list[str] = []
 
     def guard(route: Any) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
+        if is_loopback_host(urlsplit(route.request.url).hostname):
             route.continue_()
         else:
             blocked.append(route.request.url)

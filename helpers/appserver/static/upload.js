@@ -285,4 +285,8 @@
     $("refresh-files").addEventListener("click", refreshFiles);
     document.body.dataset.ready = "1";
   });
+
+  // What sdk_upload.js (the ali-oss path) shares with this page: one API client, one error box.
+  window.workbookPage = { api: api, apiError: apiError, showError: showError, clearError: clearError,
+    mask: mask, formatSize: formatSize, parseOssError: parseOssError };
 })();

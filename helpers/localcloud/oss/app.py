@@ -109,7 +109,8 @@ class OssApp:
         await response(scope, receive, send)
 
     async def _dispatch(self, req: OssRequest, body: Body) -> Response:
-        if req.raw_path.startswith("/_localcloud/"):
+        # Path style only: on a virtual host, `/_localcloud/...` is an object key like any other.
+        if req.bucket == "_localcloud" and req.raw_path.startswith("/_localcloud/"):
             return await self._admin(req, body)
         if req.method == "OPTIONS":
             return await self.handlers["Preflight"](Call(self.ctx, req, None, Principal("anonymous"), body))

@@ -8,6 +8,7 @@ This module imports nothing from Starlette.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import unquote, unquote_plus
 
 from helpers.localcloud.errors import InvalidRequest, MethodNotAllowed
@@ -75,27 +76,55 @@ def is_ip_host(host: str) -> bool:
     return True
 
 
+# Host shapes that name a bucket by themselves, whatever address the connection went to (any port):
+# `<bucket>.oss-<region>[-internal].aliyuncs.com` is what ali-oss puts in `Host` for an IP endpoint
+# (createRequest.js: `${bucket}.${setRegion(region, internal).host}`), and `<bucket>.localhost` is
+# what it and alibabacloud-oss-v2 build from a `localhost` endpoint (browsers resolve *.localhost to
+# loopback). Bucket names hold no dot, so the bucket is exactly one label. Any region's host routes
+# here; real OSS answers a bucket addressed through another region's endpoint with an AccessDenied
+# naming the right endpoint [unverified: not reproduced here].
+_VHOST_RE = re.compile(r"([^.]+)\.(?:localhost|oss-[a-z0-9-]+\.aliyuncs\.com)\.?")
+
+
+def _hostname(host: str) -> str:
+    """The Host header without its port, lower-cased (host names are case-insensitive)."""
+    return (host.rsplit(":", 1)[0] if host.count(":") == 1 else host).lower()
+
+
+def vhost_bucket(host: str, service_domains: tuple[str, ...] = ()) -> str | None:
+    """The bucket a virtual-hosted `Host` names, or None for path style (IP, `localhost`, other hosts).
+
+    Recognised: `<bucket>.oss-<region>[-internal].aliyuncs.com`, `<bucket>.localhost`, and
+    `<bucket>.<d>` for each configured service domain `d`.
+    """
+    if is_ip_host(host):
+        return None
+    hostname = _hostname(host)
+    match = _VHOST_RE.fullmatch(hostname)
+    if match:
+        return match.group(1)
+    for domain in service_domains:
+        if hostname.endswith("." + domain.lower()):
+            return hostname[: -len(domain) - 1]
+    return None
+
+
 def split_target(raw_path: str, host: str,
                  service_domains: tuple[str, ...] = ()) -> tuple[str | None, str | None]:
     """(bucket, key) from the raw (still percent-encoded) path and the Host header.
 
-    Path style on IP/localhost/service hosts: first segment is the bucket, the percent-decoded
-    rest is the key (`%2F` and `/` are the same once decoded). Virtual host: the left-most label
-    of a host ending in a service domain is the bucket. Key None means bucket level.
+    Virtual host (`vhost_bucket`): the Host names the bucket and the whole percent-decoded path is
+    the key, whatever address the connection went to. Path style (IP, `localhost`, any other host):
+    the first segment is the bucket, the percent-decoded rest is the key (`%2F` and `/` are the same
+    once decoded). Key None means bucket level; both None means service level.
     """
-    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     path = raw_path or "/"
     if not path.startswith("/"):
         raise InvalidRequest("Invalid request path.")
-    vhost_bucket = None
-    if not is_ip_host(host):
-        for domain in service_domains:
-            if hostname.endswith("." + domain):
-                vhost_bucket = hostname[: -len(domain) - 1]
-                break
-    if vhost_bucket is not None:
+    bucket = vhost_bucket(host, service_domains)
+    if bucket is not None:
         rest = path[1:]
-        return vhost_bucket, (unquote(rest, errors="strict") if rest else None)
+        return bucket, (unquote(rest, errors="strict") if rest else None)
     rest = path[1:]
     if not rest:
         return None, None
