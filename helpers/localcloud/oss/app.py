@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -107,6 +108,9 @@ class OssApp:
         if req.method == "OPTIONS":
             return await self.handlers["Preflight"](Call(self.ctx, req, None, Principal("anonymous"), body))
         op = routing.operation_for(req)
+        if req.bucket is not None and not op.key_before_bucket:
+            # Reference §1: the bucket is looked up before the AccessKey and signature are checked.
+            await run_in_threadpool(self.ctx.store.get_bucket, req.bucket)
         if op.name == "PostObject":
             # PostObject authenticates from its form fields, not from headers (reference §6, §12 step 1).
             return await self.handlers["PostObject"](Call(self.ctx, req, op, Principal("anonymous"), body))
