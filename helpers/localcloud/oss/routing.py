@@ -140,7 +140,7 @@ def operation_for(req: OssRequest) -> Operation:
     names = {k for k, _ in req.query}
     listing = (sorted(names & LISTING_SUBRESOURCES.keys())
                if m == "GET" and req.bucket is not None and req.key is None else [])
-    unsupported = sorted(names & UNSUPPORTED_SUBRESOURCES - set(listing[:1]))
+    unsupported = sorted((names - set(listing[:1])) & UNSUPPORTED_SUBRESOURCES)
     if unsupported:
         raise InvalidRequest(f"The '{unsupported[0]}' sub-resource is not supported by the local cloud.")
     if req.bucket is None:
