@@ -53,6 +53,14 @@ BUCKET_FIRST: list[tuple[str, Callable[[oss2.Bucket], Any]]] = [
     ("ListParts", lambda b: b.list_parts("k", "0" * 32)),
     ("BatchDelete", lambda b: b.batch_delete_objects(["k"])),
 ]
+# APIs the local cloud refuses (InvalidRequest on an existing bucket) still meet the bucket look-up first:
+# GetBucketStat and Put/GetBucketVersioning answer NoSuchBucket on a missing bucket [§1 table].
+UNSERVED: list[tuple[str, Callable[[oss2.Bucket], Any]]] = [
+    ("GetBucketStat", lambda b: b.get_bucket_stat()),
+    ("GetBucketVersioning", lambda b: b.get_bucket_versioning()),
+    ("PutBucketVersioning", lambda b: b.put_bucket_versioning(
+        oss2.models.BucketVersioningConfig(oss2.BUCKET_VERSIONING_ENABLE))),
+]
 KEY_FIRST: list[tuple[str, Callable[[oss2.Bucket], Any]]] = [
     ("PutBucket", lambda b: b.create_bucket()),
     ("PutBucketAcl", lambda b: b.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)),
@@ -80,7 +88,7 @@ def missing(unique: Callable[[str], str]) -> str:
     return unique("gone")
 
 
-@pytest.mark.parametrize(("op", "call"), BUCKET_FIRST, ids=[n for n, _ in BUCKET_FIRST])
+@pytest.mark.parametrize(("op", "call"), BUCKET_FIRST + UNSERVED, ids=[n for n, _ in BUCKET_FIRST + UNSERVED])
 def test_missing_bucket_unknown_key_no_such_bucket(cloud: LocalCloudServer, version: str, missing: str,
                                                    op: str, call: Callable[[oss2.Bucket], Any]) -> None:
     b = oss2.Bucket(_auth(BAD_AK, "x", version), cloud.oss_endpoint, missing, region=REGION)
@@ -139,6 +147,15 @@ def test_missing_bucket_valid_key_no_such_bucket(cloud: LocalCloudServer, versio
     for _, call in BUCKET_FIRST:
         err = _server_error(lambda: call(b))   # noqa: B023 - called at once
         assert (err.status, err.code) == (404, "NoSuchBucket")
+
+
+@pytest.mark.parametrize(("op", "call"), UNSERVED, ids=[n for n, _ in UNSERVED])
+def test_unserved_api_on_existing_bucket_still_refused(cloud: LocalCloudServer, admin_auth: oss2.Auth,
+                                                       workbook_bucket: oss2.Bucket, op: str,
+                                                       call: Callable[[oss2.Bucket], Any]) -> None:
+    err = _server_error(lambda: call(oss2.Bucket(admin_auth, cloud.oss_endpoint, BUCKET)))
+    assert (err.status, err.code) == (400, "InvalidRequest"), (op, err)
+    assert "not supported by the local cloud" in err.message
 
 
 def test_head_missing_bucket_unknown_key_empty_body_error_in_header(cloud: LocalCloudServer,
