@@ -171,6 +171,20 @@ def test_complete_bad_object_acl_refused_upload_kept(workbook_bucket: oss2.Bucke
     workbook_bucket.abort_multipart_upload(key, upload_id)
 
 
+def test_complete_all_with_a_body_invalid_argument(workbook_bucket: oss2.Bucket, key: str) -> None:
+    upload_id = workbook_bucket.init_multipart_upload(key).upload_id
+    etag = workbook_bucket.upload_part(key, upload_id, 1, PART).etag
+    body = (f"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part>"
+            "</CompleteMultipartUpload>").encode()
+    with pytest.raises(oss2.exceptions.OssError) as info:   # Bucket._do: no public method sends both
+        workbook_bucket._do("POST", BUCKET, key, data=body, params={"uploadId": upload_id},
+                            headers={"x-oss-complete-all": "yes"})
+    assert (info.value.status, info.value.code, info.value.ec) == (400, "InvalidArgument", "0042-00000216")
+    assert info.value.message == "Should not speficy both complete all header and http body."
+    workbook_bucket.complete_multipart_upload(key, upload_id, None, headers={"x-oss-complete-all": "yes"})
+    assert workbook_bucket.get_object(key).read() == PART
+
+
 # ---- x-oss-storage-class (§7) -----------------------------------------------------------------------------
 
 def _class_everywhere(bucket: oss2.Bucket, key: str) -> tuple[str, str, str]:

@@ -123,8 +123,9 @@ async def complete(c: Call) -> Response:
     body = await c.body.read_all()
     if c.req.headers.get("x-oss-complete-all", "").lower() == "yes":
         if body.strip():
-            raise InvalidArgument("Should not speficy both complete all header and body.",
-                                  ArgumentName="x-oss-complete-all")
+            # (sic) "speficy": the text real OSS sends [IT gov2-it; reference §1].
+            raise InvalidArgument("Should not speficy both complete all header and http body.",
+                                  ec="0042-00000216", ArgumentName="x-oss-complete-all")
         parts = [(p.number, p.etag) for p in await in_thread(c.ctx.store.list_parts, c.req.bucket,
                                                              upload.upload_id)]
     else:
