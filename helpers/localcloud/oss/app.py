@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -113,11 +112,12 @@ class OssApp:
             # An API the local cloud does not serve (e.g. GetBucketStat, Put/GetBucketVersioning) still
             # meets the bucket look-up first on real OSS: a missing bucket is what the caller hears.
             if req.bucket is not None:
-                await run_in_threadpool(self.ctx.store.get_bucket, req.bucket)
+                self.ctx.store.get_bucket(req.bucket)
             raise
         if req.bucket is not None and not op.key_before_bucket:
             # Reference §1: the bucket is looked up before the AccessKey and signature are checked.
-            await run_in_threadpool(self.ctx.store.get_bucket, req.bucket)
+            # An in-memory look-up (as in _cors_headers): no thread hop on every request.
+            self.ctx.store.get_bucket(req.bucket)
         if op.name == "PostObject":
             # PostObject authenticates from its form fields, not from headers (reference §6, §12 step 1).
             return await self.handlers["PostObject"](Call(self.ctx, req, op, Principal("anonymous"), body))
