@@ -136,6 +136,15 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
                     allowed_methods=["GET", "PUT", "POST", "HEAD"], allowed_headers=["*"],
                     expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
     bucket.put_bucket_cors(BucketCors([rule]))
+    # The permission lesson probes a bucket the role is not granted. It must exist: OSS answers a missing
+    # bucket with NoSuchBucket before it looks at credentials or policies (oss-behaviours.md §1).
+    from helpers.lessons.permissions import OTHER_BUCKET
+
+    other = oss2.Bucket(auth, info.oss_endpoint, OTHER_BUCKET)
+    try:
+        other.get_bucket_info()
+    except oss2.exceptions.NoSuchBucket:
+        other.create_bucket(oss2.BUCKET_ACL_PRIVATE)
 
 
 def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float) -> tuple[subprocess.Popen[bytes],

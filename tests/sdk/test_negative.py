@@ -411,6 +411,8 @@ ANONYMOUS_CASES: dict[str, tuple[str, str | None, str, dict[str, str], bytes]] =
     "ListObjects": ("GET", None, "", {}, b""),
     "ListObjectsV2": ("GET", None, "list-type=2", {}, b""),
     "ListMultipartUploads": ("GET", None, "uploads", {}, b""),
+    "ListLiveChannel": ("GET", None, "live", {}, b""),
+    "ListObjectVersions": ("GET", None, "versions", {}, b""),
     "DeleteMultipleObjects": ("POST", None, "delete", {},
                               b"<Delete><Object><Key>victim</Key></Object></Delete>"),
     "PostObject": ("POST", None, "", {"content-type": "multipart/form-data; boundary=XX"},

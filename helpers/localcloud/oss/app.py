@@ -114,7 +114,18 @@ class OssApp:
             return await self._admin(req, body)
         if req.method == "OPTIONS":
             return await self.handlers["Preflight"](Call(self.ctx, req, None, Principal("anonymous"), body))
-        op = routing.operation_for(req)
+        try:
+            op = routing.operation_for(req)
+        except OssError:
+            # An API the local cloud does not serve (e.g. GetBucketStat, Put/GetBucketVersioning) still
+            # meets the bucket look-up first on real OSS: a missing bucket is what the caller hears.
+            if req.bucket is not None:
+                self.ctx.store.get_bucket(req.bucket)
+            raise
+        if req.bucket is not None and not op.key_before_bucket:
+            # Reference §1: the bucket is looked up before the AccessKey and signature are checked.
+            # An in-memory look-up (as in _cors_headers): no thread hop on every request.
+            self.ctx.store.get_bucket(req.bucket)
         if op.name == "PostObject":
             # PostObject authenticates from its form fields, not from headers (reference §6, §12 step 1).
             return await self.handlers["PostObject"](Call(self.ctx, req, op, Principal("anonymous"), body))

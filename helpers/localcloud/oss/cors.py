@@ -120,7 +120,11 @@ def cors_xml(rules: Sequence[Mapping[str, Any]], *, response_vary: bool | None =
     for rule in rules:
         items: list[tuple[str, xml.Value]] = []
         for tag, name in _RULE_LISTS.items():
-            items.extend((tag, value) for value in rule.get(name) or ())
+            values = rule.get(name) or ()
+            if tag == "AllowedHeader":
+                # OSS answers AllowedHeader lowercased (`*` unchanged) [IT v2py-it test_bucket_cors_client].
+                values = [v.lower() for v in values]
+            items.extend((tag, value) for value in values)
         items.append(("MaxAgeSeconds", rule.get("max_age_seconds")))
         children.append(("CORSRule", items))
     children.append(("ResponseVary", response_vary))

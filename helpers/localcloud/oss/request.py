@@ -74,6 +74,9 @@ class Operation:
     action: str
     level: Literal["service", "bucket", "object"]
     anonymous_read: bool = False   # allowed anonymously on a public-read bucket
+    # Real OSS looks the bucket up before it checks the AccessKey (missing bucket: 404 NoSuchBucket
+    # whatever the key), except for requests that create a bucket (reference §1).
+    key_before_bucket: bool = False
 
 
 @dataclass(frozen=True, slots=True)

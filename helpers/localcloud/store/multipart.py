@@ -165,8 +165,11 @@ class MultipartMixin:
             return [up.parts[n] for n in sorted(up.parts)]
 
     def complete_upload(self, bucket: str, upload_id: str, parts: list[tuple[int, str]], *,
-                        key: str | None = None, forbid_overwrite: bool = False) -> ObjectMeta:
+                        key: str | None = None, forbid_overwrite: bool = False,
+                        acl: str | None = None) -> ObjectMeta:
         """CompleteMultipartUpload: validate, concatenate the listed parts, publish, drop the upload.
+
+        `acl` (when not None) replaces the ACL the upload was initiated with.
 
         ETag: `"<MD5 of the concatenated binary part MD5s>-N"` upper-case; CRC of the whole object.
         """
@@ -190,8 +193,8 @@ class MultipartMixin:
                                   etag=f'"{digests.hexdigest().upper()}-{len(chosen)}"', content_md5=None,
                                   crc64=pending.crc64, last_modified=self.now(),
                                   content_type=tpl.content_type, object_type="Multipart",
-                                  user_meta=dict(tpl.user_meta), headers=dict(tpl.headers), acl=tpl.acl,
-                                  storage_class=tpl.storage_class)
+                                  user_meta=dict(tpl.user_meta), headers=dict(tpl.headers),
+                                  acl=tpl.acl if acl is None else acl, storage_class=tpl.storage_class)
                 self._publish(pending, raw, meta, forbid_overwrite=forbid_overwrite)
             finally:
                 pending.abort()

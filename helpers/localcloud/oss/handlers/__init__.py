@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.localcloud.oss.handlers import bucket, multipart, object, post, preflight
+from helpers.localcloud.oss.handlers import bucket, listings, multipart, object, post, preflight
 
 HANDLERS = {
     "ListBuckets": bucket.list_buckets,
@@ -18,6 +18,8 @@ HANDLERS = {
     "ListObjects": bucket.list_objects,
     "ListObjectsV2": bucket.list_objects_v2,
     "ListMultipartUploads": bucket.list_multipart_uploads,
+    "ListLiveChannel": listings.list_live_channel,
+    "ListObjectVersions": listings.list_object_versions,
     "DeleteMultipleObjects": bucket.delete_multiple_objects,
     "PutObject": object.put_object,
     "AppendObject": object.append_object,

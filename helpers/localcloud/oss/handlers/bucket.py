@@ -103,6 +103,9 @@ async def get_bucket_info(c: Call) -> Response:
         ("ResourceGroupId", "rg-default"), ("DataRedundancyType", "LRS"),
         ("Owner", [("DisplayName", b.owner_id), ("ID", b.owner_id)]),
         ("AccessControlList", [("Grant", b.acl)]), ("Comment", ""),
+        # Real OSS blocks public access on new buckets (reference §6); the local cloud does not
+        # implement Block Public Access and honours public ACLs, so it reports what it does.
+        ("BlockPublicAccess", False),
         ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
         ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
     ])])

@@ -18,9 +18,10 @@ from helpers.localcloud.oss.handlers.common import (
 from helpers.localcloud.oss.handlers.object import (
     check_copy_conditions,
     copy_source,
+    new_object_template,
+    object_acl_or_none,
     parse_range,
     read_chunks,
-    write_template,
 )
 from helpers.localcloud.oss.handlers.upload import (
     callback_params,
@@ -49,9 +50,8 @@ async def initiate(c: Call) -> Response:
     check_key(c.req.key)
     enc = url_encoder(c.req.q("encoding-type"))
     await c.body.read_all()
-    await in_thread(c.ctx.store.get_bucket, c.req.bucket)
     upload = await in_thread(c.ctx.store.initiate_upload, c.req.bucket, c.req.key,
-                             template=ObjectTemplate(**write_template(c)))
+                             template=ObjectTemplate(**await new_object_template(c)))
     children: list[tuple[str, Value]] = [("Bucket", c.req.bucket), ("Key", enc(c.req.key)),
                                          ("UploadId", upload.upload_id)]
     if c.req.q("encoding-type"):
@@ -117,17 +117,20 @@ def _parse_parts(body: bytes) -> list[tuple[int, str]]:
 async def complete(c: Call) -> Response:
     enc = url_encoder(c.req.q("encoding-type"))
     spec = parse_callback_or_none(*callback_params(c))
+    # [unverified] Complete's own x-oss-object-acl overrides the one given at Initiate (reference §7).
+    acl = object_acl_or_none(c)
     upload = await _upload_for(c)
     body = await c.body.read_all()
     if c.req.headers.get("x-oss-complete-all", "").lower() == "yes":
         if body.strip():
-            raise InvalidArgument("Should not speficy both complete all header and body.",
-                                  ArgumentName="x-oss-complete-all")
+            # (sic) "speficy": the text real OSS sends [IT gov2-it; reference §1].
+            raise InvalidArgument("Should not speficy both complete all header and http body.",
+                                  ec="0042-00000216", ArgumentName="x-oss-complete-all")
         parts = [(p.number, p.etag) for p in await in_thread(c.ctx.store.list_parts, c.req.bucket,
                                                              upload.upload_id)]
     else:
         parts = _parse_parts(body)
-    meta = await in_thread(c.ctx.store.complete_upload, c.req.bucket, upload.upload_id, parts)
+    meta = await in_thread(c.ctx.store.complete_upload, c.req.bucket, upload.upload_id, parts, acl=acl)
     children: list[tuple[str, Value]] = []
     if c.req.q("encoding-type"):
         children.append(("EncodingType", "url"))
@@ -155,6 +158,7 @@ async def list_parts(c: Call) -> Response:
     page, truncated = parts[:max_parts], len(parts) > max_parts
     children: list[tuple[str, Value]] = [
         ("Bucket", c.req.bucket), ("Key", enc(upload.key)), ("UploadId", upload.upload_id),
+        ("StorageClass", upload.template.storage_class or "Standard"),
         ("PartNumberMarker", marker), ("NextPartNumberMarker", page[-1].number if page else marker),
         ("MaxParts", max_parts), ("IsTruncated", truncated)]
     if c.req.q("encoding-type"):
