@@ -14,6 +14,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from helpers.logging import mask_text
+
+
+def message(exc: BaseException) -> str:
+    """The service's own error message (first line, masked, at most 160 characters), or ''."""
+    import oss2
+
+    if describe(exc)[0] == "Unreachable":
+        return "no connection (check the WORKBOOK_*_ENDPOINT variables, the region and the network)"
+    text = ""
+    if isinstance(exc, oss2.exceptions.OssError) and not isinstance(exc, oss2.exceptions.RequestError):
+        text = str(exc.message or "")
+    elif hasattr(exc, "code") and isinstance(getattr(exc, "message", None), str):
+        text = str(exc.message)    # tea: "code: 404, <Message> request id: …"
+    line = mask_text(text.strip().splitlines()[0]) if text.strip() else ""
+    return line[:160]
+
 
 def describe(exc: BaseException) -> tuple[str, int | None]:
     """(error code, HTTP status) of an SDK exception; status None when no service answered."""
@@ -39,6 +56,7 @@ class StepFailed(Exception):
                  status: int | None = None, hint: str = "") -> None:
         if exc is not None:
             code, status = describe(exc)
+            hint = hint or message(exc)
         self.step, self.code, self.status, self.hint = step, code, status, hint
         self.report: Report | None = None   # what the run had done before failing (set by the caller)
         super().__init__(self.line())
