@@ -105,7 +105,7 @@ def up(env_file: Path, environ: Mapping[str, str], *, bucket: str | None = None,
     role_arn = recorded.get("WORKBOOK_ROLE_ARN", "")
     try:
         for name, origin in ((names.bucket, app_url), (names.other_bucket, None)):
-            buckets.ensure_bucket(target, name, report, cors_origin=origin)
+            buckets.ensure_bucket(target, name, report, account_id=account, cors_origin=origin)
             # Ours to remove later: created by up, or named by the default rule (the account ID is in it).
             ours = f"bucket {name}" in report.made or name in (default.bucket, default.other_bucket)
             if ours and name not in provisioned:
