@@ -81,7 +81,9 @@ def test_the_env_file_holds_every_setting_and_no_secret_is_printed(
         assert values[f"WORKBOOK_{name}_ENDPOINT"] == owner_env[f"WORKBOOK_{name}_ENDPOINT"]
     assert values["WORKBOOK_APPSERVER_URL"] == "http://127.0.0.1:8765"
     assert set(json.loads(values["WORKBOOK_APP_USERS"])) == {"alice", "bob"}
-    assert json.loads(values["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"])
+    assert json.loads(values["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"]) == [
+        "http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/",
+        owner_env["WORKBOOK_OSS_ENDPOINT"] + "/_localcloud/callback_pub_key_v1.pem"]   # loopback OSS only
     assert len(values["WORKBOOK_SESSION_SECRET"]) >= 32
     assert values["WORKBOOK_ACCESS_KEY_ID"] != owner_env["ALIBABA_CLOUD_ACCESS_KEY_ID"]
     secrets = [
