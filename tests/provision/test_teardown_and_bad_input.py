@@ -220,3 +220,15 @@ def test_no_owner_key(provision: Run, env_file: Path, owner_env: dict[str, str])
     code, out, err = provision("up", "--env-file", str(env_file), env=env)
     no_traceback(out, err)
     assert code == 2 and "ALIBABA_CLOUD_ACCESS_KEY_ID" in err
+
+
+def test_down_without_the_env_file_goes_by_the_names(
+    provision: Run, env_file: Path, tmp_path: Path, target: Any, account_id: str
+) -> None:
+    assert provision("up", "--env-file", str(env_file))[0] == 0
+    env_file.unlink()  # lost
+    code, out, err = provision("down", "--env-file", str(tmp_path / "never-written.env"))
+    assert code == 0, err
+    assert ram_state(target.ram()) == GONE
+    bucket = f"workbook-{account_id}-{REGION}"
+    assert f"deleted   bucket {bucket}\n" in out and f"deleted   bucket {bucket}-other\n" in out
