@@ -33,6 +33,8 @@ def ensure_bucket(target: Target, name: str, report: Report, *, account_id: str,
     bucket = target.oss_bucket(name)
     try:
         # Readable but owned by another account (a bucket policy may allow that): not ours to use.
+        # [unverified] that real OSS's Owner/ID equals GetCallerIdentity's AccountId (it does locally;
+        # Alibaba's docs call both the account's UID).
         exists = str(bucket.get_bucket_info().owner.id) == account_id
     except (oss2.exceptions.NoSuchBucket, oss2.exceptions.AccessDenied):
         exists = False     # AccessDenied: someone else's; PutBucket then says so (BucketAlreadyExists)
