@@ -116,10 +116,21 @@ def running(directory: Path | None = None) -> StackInfo | None:
     return None
 
 
+def app_cors_rule(*origins: str) -> Any:
+    """The workbook bucket's CORS rule (an oss2 CorsRule): browsers PUT/POST straight to OSS from the
+    app server's page at `origins`. Used here and by `python -m helpers.provision up`. ali-oss's
+    multipart upload reads each part's ETag, so ETag is exposed."""
+    from oss2.models import CorsRule
+
+    return CorsRule(allowed_origins=list(origins), allowed_methods=["GET", "PUT", "POST", "HEAD"],
+                    allowed_headers=["*"],
+                    expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
+
+
 def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
     """Create the workbook bucket and its CORS rule with the account owner's key, through the SDK."""
     import oss2
-    from oss2.models import BucketCors, CorsRule
+    from oss2.models import BucketCors
 
     auth = oss2.Auth(creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
     bucket = oss2.Bucket(auth, info.oss_endpoint, info.bucket)
@@ -128,20 +139,16 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
     except oss2.exceptions.NoSuchBucket:
         bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
     # Browsers PUT/POST straight to OSS from the app server's page: allow that origin, also as
-    # http://localhost:PORT (the same loopback server under the name browsers also use). ali-oss's
-    # multipart upload reads each part's ETag, so ETag must be exposed.
+    # http://localhost:PORT (the same loopback server under the name browsers also use).
     origins = [info.appserver_url] if info.appserver_url else ["*"]
     if info.appserver_url and urlsplit(info.appserver_url).hostname == "127.0.0.1":
         origins.append(info.appserver_url.replace("://127.0.0.1:", "://localhost:", 1))
-    rule = CorsRule(allowed_origins=origins,
-                    allowed_methods=["GET", "PUT", "POST", "HEAD"], allowed_headers=["*"],
-                    expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
-    bucket.put_bucket_cors(BucketCors([rule]))
+    bucket.put_bucket_cors(BucketCors([app_cors_rule(*origins)]))
     # The permission lesson probes a bucket the role is not granted. It must exist: OSS answers a missing
     # bucket with NoSuchBucket before it looks at credentials or policies (oss-behaviours.md §1).
-    from helpers.lessons.permissions import OTHER_BUCKET
+    from helpers.lessons.permissions import other_bucket
 
-    other = oss2.Bucket(auth, info.oss_endpoint, OTHER_BUCKET)
+    other = oss2.Bucket(auth, info.oss_endpoint, other_bucket(info.bucket))
     try:
         other.get_bucket_info()
     except oss2.exceptions.NoSuchBucket:

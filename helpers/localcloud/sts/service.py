@@ -45,6 +45,22 @@ def wrongly_formed(name: str) -> StsError:
     return StsError(400, f"InvalidParameter.{name}", f"The parameter {name} is wrongly formed.")
 
 
+def caller_identity(caller: Caller) -> dict[str, Any]:
+    """GetCallerIdentity: who signed (needs no permission). Fields as in alibabacloud-sts20150401's
+    GetCallerIdentityResponseBody; provisioning reads `AccountId` from it. The PrincipalId/UserId
+    values of the real service are opaque numbers; these are [unverified] stand-ins."""
+    p = caller.principal
+    doc: dict[str, Any] = {"AccountId": p.account_id, "Arn": p.arn}
+    if caller.claims is not None:
+        doc.update(IdentityType="AssumedRoleUser", RoleId=caller.claims.role_id,
+                   PrincipalId=f"{caller.claims.role_id}:{caller.claims.session_name}")
+    elif p.kind == "ram_user":
+        doc.update(IdentityType="RAMUser", UserId=caller.user_name, PrincipalId=caller.user_name)
+    else:
+        doc.update(IdentityType="Account", UserId=p.account_id, PrincipalId=p.account_id)
+    return doc
+
+
 # ---- the service ------------------------------------------------------------------------------------
 
 class StsService:
@@ -52,14 +68,16 @@ class StsService:
 
     def __init__(self, ctx: LocalCloud) -> None:
         self.ctx = ctx
-        self.authn = Authenticator(ctx, version=API_VERSION, actions=("AssumeRole",))
+        self.authn = Authenticator(ctx, version=API_VERSION, actions=("AssumeRole", "GetCallerIdentity"))
         self._count_lock = threading.Lock()
         ctx.extras.setdefault("sts_assume_role_calls", 0)
 
     def handle(self, req: StsRequest) -> dict[str, Any]:
         """Check everything, then mint. Returns the response document (without RequestId)."""
-        self.authn.action_of(req)
+        action = self.authn.action_of(req)
         caller = self.authn.authenticate(req)
+        if action == "GetCallerIdentity":
+            return caller_identity(caller)
         result = self._assume_role(req, caller)
         with self._count_lock:
             calls = int(self.ctx.extras.get("sts_assume_role_calls", 0))
