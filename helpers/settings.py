@@ -3,8 +3,8 @@
 Every value comes from a `WORKBOOK_*` environment variable (or a keyword argument), e.g.
 
     WORKBOOK_TARGET=aliyun                     local (default) | aliyun
-    WORKBOOK_OSS_ENDPOINT=https://oss-cn-hangzhou.aliyuncs.com
-    WORKBOOK_STS_ENDPOINT=https://sts.cn-hangzhou.aliyuncs.com
+    WORKBOOK_OSS_ENDPOINT=https://oss-cn-hangzhou.aliyuncs.com   a bare host gets https://
+    WORKBOOK_STS_ENDPOINT=sts.cn-hangzhou.aliyuncs.com
     WORKBOOK_REGION=cn-hangzhou
     WORKBOOK_BUCKET=my-bucket
     WORKBOOK_ROLE_ARN=acs:ram::<account>:role/<name>
@@ -12,8 +12,14 @@ Every value comes from a `WORKBOOK_*` environment variable (or a keyword argumen
     WORKBOOK_ACCESS_KEY_SECRET=...
     WORKBOOK_APPSERVER_PUBLIC_URL=https://app.example.com   what OSS calls back (must be reachable by OSS)
     WORKBOOK_APP_USERS='{"alice": "pw1", "bob": "pw2"}'       demo app users (JSON)
-    WORKBOOK_SESSION_SECRET=...                 HMAC key of bearer sessions (random per process if unset)
+    WORKBOOK_SESSION_SECRET=...                 HMAC key of bearer sessions, >= 32 characters; required
+                                                on aliyun and with several workers (random per process
+                                                only for the single-process local stack)
     WORKBOOK_CREDENTIALS_FILE=.workbook/credentials.json    local target: read keys, role, users from it
+    WORKBOOK_DB_PATH=.workbook/appserver.sqlite3  the SQLite file of recorded uploads
+
+`explain(exc)` turns any error of building Settings into one line per bad variable
+(`WORKBOOK_NAME: reason`), never with its value.
 
 Secrets are `SecretStr` and unwrapped with `.get_secret_value()` only where used; never log a
 Settings object (pydantic-settings #256 echoes inputs inside a ValidationError). No settings are
@@ -31,12 +37,18 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+ENV_PREFIX = "WORKBOOK_"
+MIN_SESSION_SECRET = 32
+# What must be set explicitly on the aliyun target: there is no credentials file to fill it in, and a
+# default (the bucket "workbook", a per-process session secret) would be wrong there.
+ALIYUN_REQUIRED = ("bucket", "role_arn", "access_key_id", "access_key_secret", "app_users", "session_secret")
 
 
 class Settings(BaseSettings):
@@ -68,8 +80,28 @@ class Settings(BaseSettings):
 
     @field_validator("oss_endpoint", "sts_endpoint", "appserver_public_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.strip().rstrip("/")
+    def _url(cls, value: str) -> str:
+        # A bare host gets https://, as alibabacloud-oss-v2 (endpoints.add_scheme) and both STS SDKs
+        # (tea's protocol "HTTPS", aliyunsdksts's AssumeRoleRequest) do; oss2 alone would pick http://.
+        url = value.strip()
+        if not url:
+            return ""
+        if "://" not in url:
+            url = "https://" + url
+        parts = urlsplit(url)
+        url = url.rstrip("/")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be a host or an http:// or https:// URL, "
+                             "e.g. sts.cn-hangzhou.aliyuncs.com or http://127.0.0.1:9000")
+        return url
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_SESSION_SECRET:
+            raise ValueError(f"must be at least {MIN_SESSION_SECRET} characters "
+                             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return value
 
     @field_validator("app_users")
     @classmethod
@@ -82,11 +114,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        # One line per problem, each naming its variable: explain() prints them one by one.
+        problems = []
         if self.sts_refresh_margin_seconds >= self.sts_duration_seconds:
-            raise ValueError("sts_refresh_margin_seconds must be smaller than sts_duration_seconds")
-        for url in (self.oss_endpoint, self.sts_endpoint, self.appserver_public_url):
-            if url and urlsplit(url).scheme not in ("http", "https"):
-                raise ValueError("endpoints and the public URL must start with http:// or https://")
+            problems.append(f"{env_name('sts_refresh_margin_seconds')}: must be smaller than "
+                            f"{env_name('sts_duration_seconds')}")
+        if self.target == "aliyun":
+            problems += [f"{env_name(name)}: required on the aliyun target"
+                         for name in ALIYUN_REQUIRED if name not in self.model_fields_set
+                         or not getattr(self, name)]
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     # ------------------------------------------------------------------------------------ builders
@@ -123,6 +161,38 @@ class Settings(BaseSettings):
     def callback_url(self) -> str:
         """Where OSS posts upload callbacks: `<appserver_public_url>/api/callback` ('' if unknown)."""
         return f"{self.appserver_public_url}/api/callback" if self.appserver_public_url else ""
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a Settings field: `WORKBOOK_<FIELD>`."""
+    return ENV_PREFIX + field.upper()
+
+
+def explain(exc: Exception) -> list[str]:
+    """One line per bad setting, `WORKBOOK_NAME: reason`, for any error of building Settings.
+
+    Never contains a value: pydantic's messages are templates (the input is kept apart and dropped
+    here) and pydantic-settings' parse errors name only the field."""
+    if isinstance(exc, ValidationError):
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+            loc = error.get("loc") or ()
+            if loc:
+                lines.append(f"{env_name(str(loc[0]))}: {msg}")
+            else:  # a model-level check: its lines already name their variables
+                lines += msg.splitlines()
+        return lines
+    if isinstance(exc, SettingsError):
+        found = re.search(r'field "([a-z_]+)"', str(exc))
+        if found:
+            return [f"{env_name(found.group(1))}: not valid JSON"]
+    if isinstance(exc, OSError):
+        return [f"{env_name('credentials_file')}: cannot read {exc.filename}: {exc.strerror}"]
+    if isinstance(exc, KeyError | json.JSONDecodeError):
+        return [f"{env_name('credentials_file')}: not a credentials file of `stack up` "
+                f"({type(exc).__name__})"]
+    return [f"settings: {type(exc).__name__}"]
 
 
 def load_settings(**overrides: Any) -> Settings:
