@@ -168,6 +168,11 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
+def settings_variables() -> tuple[str, ...]:
+    """Every environment variable Settings reads (`WORKBOOK_<FIELD>` of each field)."""
+    return tuple(env_name(name) for name in Settings.model_fields)
+
+
 def explain(exc: Exception) -> list[str]:
     """One line per bad setting, `WORKBOOK_NAME: reason`, for any error of building Settings.
 
