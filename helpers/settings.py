@@ -19,7 +19,7 @@ Every value comes from a `WORKBOOK_*` environment variable (or a keyword argumen
     WORKBOOK_DB_PATH=.workbook/appserver.sqlite3  the SQLite file of recorded uploads
 
 `explain(exc)` turns any error of building Settings into one line per bad variable
-(`WORKBOOK_NAME: reason`), never with its value.
+(`WORKBOOK_<NAME>: reason`), never with its value.
 
 Secrets are `SecretStr` and unwrapped with `.get_secret_value()` only where used; never log a
 Settings object (pydantic-settings #256 echoes inputs inside a ValidationError). No settings are
@@ -174,7 +174,7 @@ def settings_variables() -> tuple[str, ...]:
 
 
 def explain(exc: Exception) -> list[str]:
-    """One line per bad setting, `WORKBOOK_NAME: reason`, for any error of building Settings.
+    """One line per bad setting, `WORKBOOK_<NAME>: reason`, for any error of building Settings.
 
     Never contains a value: pydantic's messages are templates (the input is kept apart and dropped
     here) and pydantic-settings' parse errors name only the field."""

@@ -6,7 +6,7 @@
 
 Settings come from `WORKBOOK_*` variables (helpers.settings); the flags override them. On the local
 target `--credentials` (or WORKBOOK_CREDENTIALS_FILE) supplies the RAM key, role and demo users.
-Bad settings are reported one line per variable (`WORKBOOK_NAME: reason`, no value) with exit 2.
+Bad settings are reported one line per variable (`WORKBOOK_<NAME>: reason`, no value) with exit 2.
 It prints the URL it serves, never a secret; `--ready-file` gets `{"appserver_url", "pid"}` once it
 listens (plus `worker_pids` with `--workers N`). With N > 1 the port is served by N forked workers,
 each with its own app (its own STS cache, public-key cache and trace); sessions are accepted by every
