@@ -37,7 +37,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -112,19 +120,39 @@ class Settings(BaseSettings):
                 raise ValueError("app user names must be 1-32 of A-Z a-z 0-9 . _ - (starting alphanumeric)")
         return value
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _required_on_aliyun(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        # Around the whole validation, so a missing variable is reported together with every bad
+        # one (an "after" check would be skipped while any field is invalid).
+        settings: Settings | None = None
+        errors: list[Any] = []
+        try:
+            settings = handler(data)
+        except ValidationError as exc:
+            errors = list(exc.errors())
+        raw = data if isinstance(data, dict) else {}
+        aliyun = settings.target == "aliyun" if settings is not None else raw.get("target") == "aliyun"
+        if aliyun:
+            bad = {str(e["loc"][0]) for e in errors if e.get("loc")}
+            for name in ALIYUN_REQUIRED:
+                if settings is not None:  # valid, but a default or empty does not count as given
+                    given = getattr(settings, name) if name in settings.model_fields_set else None
+                else:
+                    given = raw.get(name)
+                if name not in bad and not given:
+                    errors.append(InitErrorDetails(type=PydanticCustomError(
+                        "required_on_aliyun", "required on the aliyun target"), loc=(name,), input=None))
+        if errors or settings is None:
+            raise ValidationError.from_exception_data(cls.__name__, errors, hide_input=True)
+        return settings
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        # One line per problem, each naming its variable: explain() prints them one by one.
-        problems = []
         if self.sts_refresh_margin_seconds >= self.sts_duration_seconds:
-            problems.append(f"{env_name('sts_refresh_margin_seconds')}: must be smaller than "
-                            f"{env_name('sts_duration_seconds')}")
-        if self.target == "aliyun":
-            problems += [f"{env_name(name)}: required on the aliyun target"
-                         for name in ALIYUN_REQUIRED if name not in self.model_fields_set
-                         or not getattr(self, name)]
-        if problems:
-            raise ValueError("\n".join(problems))
+            # A model-level error has no field: its message names the variables (explain() prints it).
+            raise ValueError(f"{env_name('sts_refresh_margin_seconds')}: must be smaller than "
+                             f"{env_name('sts_duration_seconds')}")
         return self
 
     # ------------------------------------------------------------------------------------ builders

@@ -43,8 +43,11 @@ def test_bad_settings_print_one_line_per_variable_with_reason_and_no_value() -> 
     lines = r.stderr.strip().splitlines()
     assert lines[0] == "error: invalid settings:", r.stderr
     problems = dict(line.strip().split(": ", 1) for line in lines[1:])
+    # every problem at once: the bad values and what the aliyun target lacks
     assert set(problems) == {"WORKBOOK_OSS_ENDPOINT", "WORKBOOK_STS_DURATION_SECONDS",
-                             "WORKBOOK_SESSION_SECRET"}
+                             "WORKBOOK_SESSION_SECRET", "WORKBOOK_BUCKET", "WORKBOOK_ROLE_ARN",
+                             "WORKBOOK_ACCESS_KEY_ID", "WORKBOOK_APP_USERS"}
+    assert problems["WORKBOOK_BUCKET"] == "required on the aliyun target"
     assert "http://" in problems["WORKBOOK_OSS_ENDPOINT"]
     assert "900" in problems["WORKBOOK_STS_DURATION_SECONDS"]
     assert "32 characters" in problems["WORKBOOK_SESSION_SECRET"]

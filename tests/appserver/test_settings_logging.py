@@ -76,7 +76,7 @@ def test_settings_from_credentials_file_adds_local_key_url(
         {"sts_refresh_margin_seconds": 900},
         {"app_users": {"../x": "p"}},
         {"oss_endpoint": "ftp://x"},
-        {"sts_endpoint": "http://"},
+        {"sts_endpoint": "http://:9"},
         {"session_secret": "too-short"},
     ],
 )
@@ -86,6 +86,8 @@ def test_settings_invalid_values_raise_without_echo(
     with pytest.raises(ValidationError) as info:
         Settings(access_key_secret=SECRET, **bad)
     assert SECRET not in str(info.value)
+    given = next(iter(bad.values()))
+    assert not isinstance(given, str) or given not in str(info.value)  # e.g. a too-short session secret
     lines = explain(info.value)
     assert len(lines) == 1 and lines[0].startswith(f"WORKBOOK_{next(iter(bad)).upper()}: "), lines
 
