@@ -119,6 +119,16 @@ def run_workers(count: int, sock: socket.socket, build: Callable[[], uvicorn.Ser
     """
     ready_r, ready_w = os.pipe()
     alive: set[int] = set()
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        _signal_all(alive, signal.SIGTERM)
+
+    # Before the first fork, so a SIGTERM arriving meanwhile still reaches every worker.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
     for _ in range(count):
         pid = os.fork()
         if pid == 0:
@@ -127,15 +137,6 @@ def run_workers(count: int, sock: socket.socket, build: Callable[[], uvicorn.Ser
     pids = sorted(alive)
     os.close(ready_w)
     sock.close()  # the workers accept; the parent never does
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        _signal_all(alive, signal.SIGTERM)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, stop)
     ok = _wait_ready(ready_r, count, alive, start_timeout)
     os.close(ready_r)
     if ok and ready_file is not None and not stopping:
@@ -157,6 +158,8 @@ def run_workers(count: int, sock: socket.socket, build: Callable[[], uvicorn.Ser
 
 def _worker(build: Callable[[], uvicorn.Server], sock: socket.socket, ready_r: int, ready_w: int) -> None:
     """A forked worker's whole life: build its server, serve, leave without the parent's exit handlers."""
+    for sig in (signal.SIGINT, signal.SIGTERM):  # the parent's forwarding handlers are not the worker's
+        signal.signal(sig, signal.SIG_DFL)
     os.close(ready_r)
     code = 0
     try:

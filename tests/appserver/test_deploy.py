@@ -183,3 +183,14 @@ def test_two_hosts_accept_each_others_sessions_only_with_one_secret(
             for _, proc in servers:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=15)
+
+
+def test_a_dead_worker_stops_the_group_with_status_1(
+    two_workers: tuple[str, list[int], subprocess.Popen[str]],
+) -> None:
+    """A service manager then restarts the whole group (README, *Deploying the app server*)."""
+    _, worker_pids, proc = two_workers
+    os.kill(worker_pids[0], signal.SIGKILL)
+    assert proc.wait(timeout=15) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pids[1], 0)
