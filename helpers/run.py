@@ -1,11 +1,14 @@
 """`make run`: execute the workbook's notebooks with papermill against the local stack.
 
-    python -m helpers.run [--refresh] [--timeout S] [--target local|aliyun] [--solutions] [NN ...]
+    python -m helpers.run [--refresh] [--timeout S] [--target local|aliyun] [--solutions]
+                          [--junit FILE] [--notebooks-dir DIR] [--out DIR] [NN ...]
 
 Starts (or reuses) the local stack once, in `$WORKBOOK_STATE_DIR` or `.workbook/`, then executes
 `notebooks/NN_*.ipynb` in order (kernel `python3`, working directory `notebooks/`, TZ=UTC,
 PYTHONHASHSEED=0) into `build/executed/`, writes an offline HTML rendering of each next to it, prints a
-table (notebook, seconds, status) and exits 1 if any notebook failed or wrote to stderr.
+table (notebook, seconds, status: a failure's first line whole, wrapped to the terminal) and exits 1 if
+any notebook failed or wrote to stderr. `--junit FILE` also writes a JUnit XML report (one testcase per
+notebook, the failing cell's error text masked: helpers.run_report).
 
 `--refresh` rewrites the committed notebooks' outputs: it runs each on a FRESH stack of its own in a
 temporary state directory (the state nbval replays it on), and only a notebook that passed is written
@@ -24,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,7 +38,7 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Float
 
-from helpers import stack
+from helpers import run_report, stack
 
 PROJECT_ROOT = stack.PROJECT_ROOT
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -66,6 +70,7 @@ class Result:
     seconds: float
     ok: bool
     status: str
+    detail: str = ""  # a failure's whole error text (masked), for the JUnit report
 
 
 def notebooks(numbers: Sequence[str] = (), directory: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -198,29 +203,31 @@ def execute(
         )
         noisy = stderr_cells(nb)
         ok, status = (False, f"FAILED: wrote to stderr (cell {noisy[0]})") if noisy else (True, "ok")
+        detail = run_report.stream_text(nb, noisy[0]) if noisy else ""
     except Exception as exc:  # a failed notebook is reported in the table; the run goes on
-        ok, status = False, "FAILED: " + _why(exc)
+        summary, detail = run_report.error_text(exc)
+        ok, status = False, "FAILED: " + summary
     seconds = time.perf_counter() - start
     if html and out.exists():
         with contextlib.suppress(Exception):  # the HTML is a convenience; its failure is not the notebook's
             executed = nbformat.read(out, as_version=4)
             out.with_suffix(".html").write_text(render_html(executed), encoding="utf-8")
-    return Result(path.name, seconds, ok, status), nb
+    return Result(path.name, seconds, ok, status, detail), nb
 
 
-def _why(exc: BaseException) -> str:
-    ename = getattr(exc, "ename", None) or type(exc).__name__
-    evalue = str(getattr(exc, "evalue", None) or exc).strip().splitlines()
-    cell = getattr(exc, "exec_count", None)
-    where = f" in cell {cell}" if cell else ""
-    return f"{ename}{where}: {evalue[0][:140] if evalue else ''}"
-
-
-def print_table(results: Sequence[Result]) -> None:
+def print_table(results: Sequence[Result], columns: int | None = None) -> None:
+    """notebook, seconds, status; a long status wraps under its column at spaces only (never inside a
+    variable name or a key), to `columns` (default: the terminal's width, else 120)."""
     width = max([len("notebook"), *(len(r.notebook) for r in results)])
+    columns = columns or shutil.get_terminal_size((120, 24)).columns
+    indent = " " * (width + 11)
     print(f"{'notebook':<{width}}  {'seconds':>7}  status")
     for r in results:
-        print(f"{r.notebook:<{width}}  {r.seconds:7.1f}  {r.status}")
+        lines = textwrap.wrap(r.status, max(columns - len(indent), 40), break_long_words=False,
+                              break_on_hyphens=False) or [""]
+        print(f"{r.notebook:<{width}}  {r.seconds:7.1f}  {lines[0]}")
+        for line in lines[1:]:
+            print(indent + line)
 
 
 def run(
@@ -288,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="aliyun runs on Alibaba Cloud with the README's environment variables",
     )
     p.add_argument("--solutions", action="store_true", help="run each exercise's reference solution")
+    p.add_argument("--junit", type=Path, default=None, metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per notebook)")
+    p.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS_DIR, metavar="DIR",
+                   help="run the NN_*.ipynb of DIR instead of notebooks/")
+    p.add_argument("--out", type=Path, default=BUILD_DIR, metavar="DIR",
+                   help="where executed copies and HTML go (default build/executed)")
     args = p.parse_args(argv)
     if args.refresh and (args.target != "local" or args.solutions):
         p.error("--refresh records the default run on the local cloud: no --target aliyun, no --solutions")
@@ -296,20 +309,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         parameters["target"] = args.target
     if args.solutions:
         parameters["solutions"] = True
-    paths = notebooks(args.numbers)
+    paths = notebooks(args.numbers, args.notebooks_dir)
     if not paths:
-        print(f"no notebooks in {NOTEBOOKS_DIR}", file=sys.stderr)
+        print(f"no notebooks in {args.notebooks_dir}", file=sys.stderr)
         return 1
-    results = run(paths, refresh=args.refresh, timeout=args.timeout, parameters=parameters or None)
+    results = run(paths, refresh=args.refresh, timeout=args.timeout, out_dir=args.out,
+                  parameters=parameters or None)
     print()
     print_table(results)
     failed = [r for r in results if not r.ok]
-    where = BUILD_DIR.relative_to(PROJECT_ROOT)
+    where = args.out.relative_to(PROJECT_ROOT) if args.out.is_relative_to(PROJECT_ROOT) else args.out
     print(
         f"{len(results) - len(failed)} of {len(results)} notebooks passed against "
         f"{'Alibaba Cloud' if args.target == 'aliyun' else 'the local cloud'}; "
         f"executed copies and HTML in {where}/"
     )
+    if args.junit:
+        run_report.write_junit(results, args.junit, properties={"target": args.target})
+        print(f"JUnit report: {args.junit}")
     return 1 if failed else 0
 
 

@@ -155,14 +155,14 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
         other.create_bucket(oss2.BUCKET_ACL_PRIVATE)
 
 
-def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float) -> tuple[subprocess.Popen[bytes],
-                                                                                  dict[str, Any]]:
+def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float,
+           env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Start `python -m <args>` detached, wait for its ready file, return (process, ready JSON)."""
     ready.unlink(missing_ok=True)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", *args, "--ready-file", str(ready)], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                cwd=PROJECT_ROOT)
+                                cwd=PROJECT_ROOT, env=env)
     deadline = time.monotonic() + timeout
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -171,6 +171,22 @@ def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float) -> tupl
             raise RuntimeError(f"{args[0]} did not start; see {log_path}")
         time.sleep(0.05)
     return proc, json.loads(ready.read_text(encoding="utf-8"))
+
+
+def ignored_settings_variables() -> list[str]:
+    """The app server's `WORKBOOK_*` variables set in this environment, which the local stack ignores."""
+    from helpers.settings import settings_variables  # pydantic-settings: not for every notebook's import
+
+    return sorted(name for name in settings_variables() if name in os.environ)
+
+
+def _appserver_env(bucket: str, region: str) -> dict[str, str]:
+    """The local app server's environment: without the variables meant for an app server on Alibaba
+    Cloud (a leftover WORKBOOK_TARGET=aliyun or WORKBOOK_BUCKET would point it at a bucket the local
+    cloud does not have, and every login would fail), with the stack's own bucket and region."""
+    ignored = set(ignored_settings_variables())
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
+    return {**env, "WORKBOOK_BUCKET": bucket, "WORKBOOK_REGION": region}
 
 
 def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: str = DEFAULT_REGION,
@@ -195,7 +211,7 @@ def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: s
              str(directory / "appserver.sqlite3"),
              # Time moves for the app server when the local cloud's clock moves (local-only).
              "--follow-clock", started["oss_endpoint"] + "/_localcloud/clock"],
-            app_log, directory / "appserver.ready", timeout)
+            app_log, directory / "appserver.ready", timeout, env=_appserver_env(bucket, region))
     except RuntimeError:
         _stop_pid(cloud.pid, 5.0)
         raise
@@ -270,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         impl = sys.modules[__name__]
     if args.command == "up":
+        ignored = ignored_settings_variables()
+        if ignored:
+            print(f"note: the local stack ignores {', '.join(ignored)} (meant for an app server on Alibaba "
+                  "Cloud); its app server is configured from the local cloud", file=sys.stderr)
         try:
             public = impl.up().public()
         except RuntimeError as exc:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from helpers.callback_keys import REAL_OSS_KEY_URL_PREFIXES
 from helpers.logging import SecretMaskingFilter, mask_headers, mask_json, mask_secret, mask_text, mask_url
-from helpers.settings import Settings, load_settings
+from helpers.settings import Settings, explain, load_settings
 
 SECRET = "S3cr3tValueThatMustNotLeak0123456789abcd"
 
@@ -32,9 +32,14 @@ def test_settings_from_env_aliyun_target(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("WORKBOOK_ACCESS_KEY_SECRET", SECRET)
     clean_env.setenv("WORKBOOK_APP_USERS", json.dumps({"alice": "pw"}))
     clean_env.setenv("WORKBOOK_OSS_ENDPOINT", "https://oss-cn-shanghai.aliyuncs.com/")
+    clean_env.setenv("WORKBOOK_STS_ENDPOINT", "sts.cn-shanghai.aliyuncs.com")  # as the README writes it
+    for name, value in (("BUCKET", "my-bucket"), ("ROLE_ARN", "acs:ram::1:role/r"),
+                        ("ACCESS_KEY_ID", "LTAIx"), ("SESSION_SECRET", "s" * 32)):
+        clean_env.setenv(f"WORKBOOK_{name}", value)
     s = Settings()
     assert s.target == "aliyun"
     assert s.oss_endpoint == "https://oss-cn-shanghai.aliyuncs.com"
+    assert s.sts_endpoint == "https://sts.cn-shanghai.aliyuncs.com"
     assert s.access_key_secret.get_secret_value() == SECRET
     assert SECRET not in repr(s) and SECRET not in str(s)
     assert s.allowed_key_urls() == REAL_OSS_KEY_URL_PREFIXES
@@ -71,6 +76,8 @@ def test_settings_from_credentials_file_adds_local_key_url(
         {"sts_refresh_margin_seconds": 900},
         {"app_users": {"../x": "p"}},
         {"oss_endpoint": "ftp://x"},
+        {"sts_endpoint": "http://:9"},
+        {"session_secret": "too-short"},
     ],
 )
 def test_settings_invalid_values_raise_without_echo(
@@ -79,6 +86,22 @@ def test_settings_invalid_values_raise_without_echo(
     with pytest.raises(ValidationError) as info:
         Settings(access_key_secret=SECRET, **bad)
     assert SECRET not in str(info.value)
+    given = next(iter(bad.values()))
+    assert not isinstance(given, str) or given not in str(info.value)  # e.g. a too-short session secret
+    lines = explain(info.value)
+    assert len(lines) == 1 and lines[0].startswith(f"WORKBOOK_{next(iter(bad)).upper()}: "), lines
+
+
+@pytest.mark.parametrize(("given", "url"), [
+    ("sts.cn-hangzhou.aliyuncs.com", "https://sts.cn-hangzhou.aliyuncs.com"),
+    ("oss-cn-hangzhou.aliyuncs.com/", "https://oss-cn-hangzhou.aliyuncs.com"),
+    ("127.0.0.1:9000", "https://127.0.0.1:9000"),
+    ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
+    ("", ""),
+])
+def test_endpoints_without_scheme_get_https(clean_env: pytest.MonkeyPatch, given: str, url: str) -> None:
+    s = Settings(oss_endpoint=given, sts_endpoint=given, appserver_public_url=given)
+    assert (s.oss_endpoint, s.sts_endpoint, s.appserver_public_url) == (url, url, url)
 
 
 def test_mask_secret_shows_prefix_and_length() -> None:

@@ -1,5 +1,6 @@
 """STS for app users: AssumeRole through the official SDK with a per-user session policy, and a
-per-(user, scope) cache.
+per-(user, scope) cache. The cache lives in one process: with `serve --workers N` each worker keeps
+its own, so STS sees at most one AssumeRole per (user, scope) per worker per credential lifetime.
 
 The session policy written here (together with `services.signing.full_key`) is the only home of
 the prefix rule: a user's temporary credentials reach `users/<username>/*` and nothing else, with
