@@ -29,7 +29,13 @@ Operation = Callable[[oss2.Bucket, oss2.Bucket, str, str], object]
 FIXTURE = "photos/cat.txt"
 FIXTURE_BODY = b"a photo of a cat (pretend)\n"
 PROBE = "photos/matrix-probe.txt"
-OTHER_BUCKET = "workbook-other"
+
+
+def other_bucket(bucket: str) -> str:
+    """The second bucket of the matrix's "Put other bucket" column: `<bucket>-other`. Derived, since
+    bucket names are global on Alibaba Cloud; `python -m helpers.provision up` creates it there, so
+    OSS refuses for want of permission (AccessDenied) rather than for want of a bucket."""
+    return f"{bucket}-other"
 
 
 def _arn(bucket: str, path: str = "") -> str:
@@ -229,11 +235,12 @@ def try_operations(
     session = oss2.Session()
     book.recorder.install_requests(session.session, "OSS")  # so diagrams show what OSS answered
     bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region, session=session)
-    other_bucket = oss2.Bucket(auth, book.oss_endpoint, OTHER_BUCKET, region=book.region, session=session)
+    second = oss2.Bucket(auth, book.oss_endpoint, other_bucket(book.bucket), region=book.region,
+                         session=session)
     out: dict[str, Outcome] = {}
     for name, op in (operations or OPERATIONS).items():
         try:
-            op(bucket, other_bucket, user, other)
+            op(bucket, second, user, other)
             out[name] = Outcome(True)
         except oss2.exceptions.ServerError as exc:
             out[name] = Outcome(False, str(exc.code))
