@@ -114,10 +114,20 @@ def running(directory: Path | None = None) -> StackInfo | None:
     return None
 
 
+def app_cors_rule(origin: str) -> Any:
+    """The workbook bucket's CORS rule (an oss2 CorsRule): browsers PUT/POST straight to OSS from the
+    app server's page at `origin`. Used here and by `python -m helpers.provision up`."""
+    from oss2.models import CorsRule
+
+    return CorsRule(allowed_origins=[origin], allowed_methods=["GET", "PUT", "POST", "HEAD"],
+                    allowed_headers=["*"],
+                    expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
+
+
 def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
     """Create the workbook bucket and its CORS rule with the account owner's key, through the SDK."""
     import oss2
-    from oss2.models import BucketCors, CorsRule
+    from oss2.models import BucketCors
 
     auth = oss2.Auth(creds["admin"]["access_key_id"], creds["admin"]["access_key_secret"])
     bucket = oss2.Bucket(auth, info.oss_endpoint, info.bucket)
@@ -125,11 +135,7 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
         bucket.get_bucket_info()
     except oss2.exceptions.NoSuchBucket:
         bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
-    # Browsers PUT/POST straight to OSS from the app server's page: allow that origin.
-    rule = CorsRule(allowed_origins=[info.appserver_url or "*"],
-                    allowed_methods=["GET", "PUT", "POST", "HEAD"], allowed_headers=["*"],
-                    expose_headers=["ETag", "x-oss-request-id", "x-oss-hash-crc64ecma"], max_age_seconds=600)
-    bucket.put_bucket_cors(BucketCors([rule]))
+    bucket.put_bucket_cors(BucketCors([app_cors_rule(info.appserver_url or "*")]))
 
 
 def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float) -> tuple[subprocess.Popen[bytes],

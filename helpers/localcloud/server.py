@@ -1,8 +1,9 @@
-"""Build a local cloud from its config and serve its OSS and STS ports (one process, two uvicorn servers).
+"""Build a local cloud from its config and serve its OSS, STS and RAM ports (one process, three uvicorn
+servers: each product has its own endpoint, as on the real service).
 
-`build_context(config)` creates or loads everything on disk (credentials file 0600, token key, callback
-key, object store). `LocalCloudServer` runs both ports, in the foreground (`serve_forever`, used by the
-CLI) or on a background thread (`start`/`stop`, used by tests and benchmarks).
+`build_context(config)` creates or loads everything on disk (credentials file 0600, RAM state 0600,
+token key, callback key, object store). `LocalCloudServer` runs the ports, in the foreground
+(`serve_forever`, used by the CLI) or on a background thread (`start`/`stop`, used by tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from helpers.localcloud.oss.app import OssApp
 from helpers.localcloud.oss.callback import CallbackSigner
 from helpers.localcloud.oss.handlers import HANDLERS
 from helpers.localcloud.oss.handlers.admin import ADMIN
+from helpers.localcloud.ram.app import create_ram_app
 from helpers.localcloud.store import ObjectStore
 from helpers.localcloud.sts.app import create_sts_app
 
@@ -33,9 +35,11 @@ logger = logging.getLogger(__name__)
 def build_context(config: LocalCloudConfig) -> tuple[LocalCloud, bool]:
     """The shared state of one local cloud; True when the credentials file was created just now."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    doc, created = accounts.load_or_create(config.credentials_path, bucket=config.bucket)
+    doc, created = accounts.load_or_create(config.credentials_path, bucket=config.bucket,
+                                           root_only=config.cloud_profile)
     clock = Clock()
-    ctx = LocalCloud(config=config, clock=clock, accounts=accounts.Accounts(doc),
+    ram_state = accounts.load_or_seed_ram(config.ram_state_path, doc, int(clock.now()))
+    ctx = LocalCloud(config=config, clock=clock, accounts=accounts.Accounts(state=ram_state),
                      tokens=tokens.TokenAuthority(tokens.load_or_create_key(config.keys_dir / "token.key")))
     ctx.store = ObjectStore(config.objects_dir, now=clock.now)
     ctx.callback_signer = CallbackSigner.load_or_create(config.keys_dir)
@@ -48,22 +52,27 @@ def create_oss_app(ctx: LocalCloud) -> OssApp:
 
 @dataclass
 class LocalCloudServer:
-    """Both ports of one local cloud. Ports are bound in `__post_init__`, so URLs are known at once."""
+    """The ports of one local cloud. Ports are bound in `__post_init__`, so URLs are known at once."""
 
     ctx: LocalCloud
 
     def __post_init__(self) -> None:
         cfg = self.ctx.config
-        self._oss_sock = serving.bind(cfg.host, cfg.oss_port)
+        self._socks: list[socket.socket] = []
         try:
-            self._sts_sock = serving.bind(cfg.host, cfg.sts_port)
+            for port in (cfg.oss_port, cfg.sts_port, cfg.ram_port):
+                self._socks.append(serving.bind(cfg.host, port))
         except OSError:
-            self._oss_sock.close()
+            for sock in self._socks:
+                sock.close()
             raise
+        self._oss_sock, self._sts_sock, self._ram_sock = self._socks
         self.ctx.oss_base_url = serving.url_of(cfg.host, self._oss_sock)
         self.ctx.sts_base_url = serving.url_of(cfg.host, self._sts_sock)
+        self.ctx.ram_base_url = serving.url_of(cfg.host, self._ram_sock)
         self._servers = [serving.QuietServer(serving.config(create_oss_app(self.ctx))),
-                         serving.QuietServer(serving.config(create_sts_app(self.ctx)))]
+                         serving.QuietServer(serving.config(create_sts_app(self.ctx))),
+                         serving.QuietServer(serving.config(create_ram_app(self.ctx)))]
         self._thread: threading.Thread | None = None
 
     @property
@@ -75,16 +84,20 @@ class LocalCloudServer:
         return self.ctx.sts_base_url
 
     @property
+    def ram_endpoint(self) -> str:
+        return self.ctx.ram_base_url
+
+    @property
     def listeners(self) -> list[tuple[uvicorn.Server, socket.socket]]:
         """(server, socket) pairs, for `helpers.serving.run_until_signalled`."""
-        return [(self._servers[0], self._oss_sock), (self._servers[1], self._sts_sock)]
+        return list(zip(self._servers, self._socks, strict=True))
 
     @property
     def started(self) -> bool:
         return all(s.started for s in self._servers)
 
     async def serve(self) -> None:
-        """Serve both ports until `stop()` (or `request_exit()`) is called."""
+        """Serve every port until `stop()` (or `request_exit()`) is called."""
         await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in self.listeners))
 
     def request_exit(self) -> None:
@@ -92,7 +105,7 @@ class LocalCloudServer:
             s.should_exit = True
 
     def start(self, timeout: float = 10.0) -> LocalCloudServer:
-        """Serve on a daemon thread; return once both ports accept requests."""
+        """Serve on a daemon thread; return once every port accepts requests."""
         self._thread = threading.Thread(target=lambda: asyncio.run(self.serve()), name="localcloud",
                                         daemon=True)
         self._thread.start()
@@ -111,7 +124,7 @@ class LocalCloudServer:
                 for s in self._servers:
                     s.force_exit = True
                 self._thread.join(timeout)
-        for sock in (self._oss_sock, self._sts_sock):
+        for sock in self._socks:
             with contextlib.suppress(OSError):
                 sock.close()
         if self.ctx.store is not None:

@@ -65,6 +65,32 @@ def session_policy(*, bucket: str, username: str, scope: Scope) -> dict[str, Any
     }]}
 
 
+# What the developer's own key does with the role, beyond the app users' scopes: delete fixtures
+# (`Book.delete_objects`, notebooks 07 and 08, the exercises) and list a folder (notebook 07's
+# matrix, notebook 08's custom tokens). Listing is a bucket-level action (reference §11.2).
+DEVELOPER_OBJECT_ACTIONS = ("oss:DeleteObject",)
+DEVELOPER_BUCKET_ACTIONS = ("oss:ListObjects",)
+
+
+def role_permission_policy(bucket: str) -> dict[str, Any]:
+    """The role's permission policy: exactly what the app users' session policies and the notebooks'
+    developer-key sessions can ask for, on every app user's folder of `bucket` and nothing else.
+
+    Built from `session_policy` itself (with every user, `*`), so a new scope action can never be
+    missing from the role: STS grants the intersection of the two, and each session narrows it to
+    one user's folder. `python -m helpers.provision up` attaches this; tests check it against
+    what the notebooks do."""
+    every_user = [session_policy(bucket=bucket, username="*", scope=scope)["Statement"][0]  # type: ignore[arg-type]
+                  for scope in SCOPE_ACTIONS]
+    object_actions = sorted({a for st in every_user for a in st["Action"]} | set(DEVELOPER_OBJECT_ACTIONS))
+    resources = sorted({r for st in every_user for r in st["Resource"]})
+    return {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": object_actions, "Resource": resources},
+        {"Effect": "Allow", "Action": list(DEVELOPER_BUCKET_ACTIONS), "Resource": [f"acs:oss:*:*:{bucket}"],
+         "Condition": {"StringLike": {"oss:Prefix": [user_prefix("*")]}}},
+    ]}
+
+
 @dataclass(frozen=True, slots=True)
 class Issued:
     """What one AssumeRole returned; `server_time` is the STS server's clock at issue (epoch s)."""

@@ -1,5 +1,6 @@
-"""AssumeRole rules: authenticate the caller (RPC or ACS3 signature, nonce, timestamp, STS token),
-validate the parameters, authorize (identity policy, role trust) and mint temporary credentials.
+"""AssumeRole rules: authenticate the caller (`sts.authn`: RPC or ACS3 signature, nonce, timestamp,
+STS token), validate the parameters, authorize (identity policy, role trust) and mint temporary
+credentials.
 
 Works on a wire-neutral `StsRequest`; raises `StsError` for every refusal (rendered by `sts.app`).
 Error codes and messages follow reference §10.4; those marked [unverified] there are best guesses.
@@ -11,28 +12,19 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from helpers.localcloud.accounts import Role
 from helpers.localcloud.clock import iso8601_s
 from helpers.localcloud.context import LocalCloud
 from helpers.localcloud.errors import AccessDenied, StsError
-from helpers.localcloud.oss.request import Principal
 from helpers.localcloud.ram.policy import PolicyGrammarError, authorize, parse_policy, request_context
 from helpers.localcloud.ram.trust import trusts
-from helpers.localcloud.sts import signature as sig
-from helpers.localcloud.tokens import TokenClaims, TokenError
+from helpers.localcloud.sts.authn import Authenticator, Caller, RpcRequest, mask, missing
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2015-04-01"
-SKEW_SECONDS = 15 * 60
-NONCE_TTL_SECONDS = 15 * 60
-NONCE_CACHE_MAX = 200_000          # bounded memory; oldest nonces are forgotten first
 MIN_DURATION = 900
 DEFAULT_DURATION = 3600
 CHAINED_MAX_DURATION = 3600        # a role session assuming a role gets at most one hour
@@ -42,112 +34,31 @@ _ROLE_ARN_RE = re.compile(r"^acs:ram::(\d+):role/([A-Za-z0-9.\-]{1,64})$")
 _SESSION_NAME_RE = re.compile(r"^[A-Za-z0-9.@_-]{2,64}$")
 _EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _SOURCE_IDENTITY_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
-_TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ")
 
 NO_PERMISSION_ROLE = ("No permission perform sts:AssumeRole on this Role. Maybe you are not authorized to "
                       "perform sts:AssumeRole or the specified role does not trust you")
 
-
-# ---- errors (status, code, message) -------------------------------------------------------------
-
-def missing(name: str) -> StsError:
-    return StsError(400, f"Missing{name}", f"{name} is mandatory for this action.")
-
-
-def missing_header(name: str) -> StsError:
-    return StsError(400, "MissingParameter",
-                    f'The input parameter "{name}" that is mandatory for processing this request is not '
-                    "supplied.")
+StsRequest = RpcRequest   # the wire-neutral request (sts.authn), under the name STS code knew it by
 
 
 def wrongly_formed(name: str) -> StsError:
     return StsError(400, f"InvalidParameter.{name}", f"The parameter {name} is wrongly formed.")
 
 
-def signature_mismatch(string_to_sign: str) -> StsError:
-    # aliyun-python-sdk-core splits this message on ':' and compares part [1] with its own string to
-    # sign (reference §10.5); the string to sign is percent-encoded, so it holds no ':' itself.
-    return StsError(400, "SignatureDoesNotMatch",
-                    "Specified signature is not matched with our calculation. server string to sign is:"
-                    + string_to_sign)
-
-
-INCOMPLETE_SIGNATURE = ("IncompleteSignature", "The request signature does not conform to Aliyun standards.")
-
-
-def incomplete_signature() -> StsError:
-    return StsError(400, *INCOMPLETE_SIGNATURE)
-
-
-def mask(value: str) -> str:
-    """`abcd…(40 chars)`: enough to correlate log lines, never enough to use."""
-    return f"{value[:4]}…({len(value)} chars)"
-
-
-# ---- request and caller ---------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class StsRequest:
-    """One STS request, decoded. `params` = query + form body (RPC signing set); `query` = the query
-    string alone (ACS3 canonical query); `headers` = lower-case name → raw values as received."""
-
-    method: str
-    params: Mapping[str, str]
-    query: Mapping[str, str]
-    headers: Mapping[str, tuple[str, ...]]
-    body: bytes
-    source_ip: str
-    secure: bool
-    request_id: str
-
-    def header(self, name: str) -> str | None:
-        values = self.headers.get(name)
-        return values[0] if values else None
-
-    @property
-    def is_acs3(self) -> bool:
-        return (self.header("authorization") or "").lstrip().startswith("ACS3-")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who signed: a RAM user, the account root, or a role session (STS token)."""
-
-    principal: Principal
-    claims: TokenClaims | None = None
-
-
-class NonceCache:
-    """SignatureNonce values seen in the last 15 minutes (real time), per AccessKey ID."""
-
-    def __init__(self, ttl: float = NONCE_TTL_SECONDS, max_entries: int = NONCE_CACHE_MAX) -> None:
-        self._ttl = ttl
-        self._max = max_entries
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def use(self, access_key_id: str, nonce: str, now: float) -> bool:
-        """Record the nonce; False when it was already used within the window."""
-        key = f"{access_key_id}\n{nonce}"
-        with self._lock:
-            while self._seen:
-                oldest_key, seen_at = next(iter(self._seen.items()))
-                if now - seen_at < self._ttl and len(self._seen) < self._max:
-                    break
-                del self._seen[oldest_key]
-            if key in self._seen:
-                return False
-            self._seen[key] = now
-            return True
-
-
-def _parse_timestamp(value: str) -> float | None:
-    for fmt in _TIMESTAMP_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
-    return None
+def caller_identity(caller: Caller) -> dict[str, Any]:
+    """GetCallerIdentity: who signed (needs no permission). Fields as in alibabacloud-sts20150401's
+    GetCallerIdentityResponseBody; provisioning reads `AccountId` from it. The PrincipalId/UserId
+    values of the real service are opaque numbers; these are [unverified] stand-ins."""
+    p = caller.principal
+    doc: dict[str, Any] = {"AccountId": p.account_id, "Arn": p.arn}
+    if caller.claims is not None:
+        doc.update(IdentityType="AssumedRoleUser", RoleId=caller.claims.role_id,
+                   PrincipalId=f"{caller.claims.role_id}:{caller.claims.session_name}")
+    elif p.kind == "ram_user":
+        doc.update(IdentityType="RAMUser", UserId=caller.user_name, PrincipalId=caller.user_name)
+    else:
+        doc.update(IdentityType="Account", UserId=p.account_id, PrincipalId=p.account_id)
+    return doc
 
 
 # ---- the service ------------------------------------------------------------------------------------
@@ -157,128 +68,21 @@ class StsService:
 
     def __init__(self, ctx: LocalCloud) -> None:
         self.ctx = ctx
-        self.nonces = NonceCache()
+        self.authn = Authenticator(ctx, version=API_VERSION, actions=("AssumeRole", "GetCallerIdentity"))
         self._count_lock = threading.Lock()
         ctx.extras.setdefault("sts_assume_role_calls", 0)
 
-    # -- entry point
-
     def handle(self, req: StsRequest) -> dict[str, Any]:
         """Check everything, then mint. Returns the response document (without RequestId)."""
-        self._check_action_and_version(req)
-        caller = self._authenticate(req)
+        action = self.authn.action_of(req)
+        caller = self.authn.authenticate(req)
+        if action == "GetCallerIdentity":
+            return caller_identity(caller)
         result = self._assume_role(req, caller)
         with self._count_lock:
             calls = int(self.ctx.extras.get("sts_assume_role_calls", 0))
             self.ctx.extras["sts_assume_role_calls"] = calls + 1
         return result
-
-    # -- protocol checks
-
-    def _check_action_and_version(self, req: StsRequest) -> None:
-        if req.is_acs3:
-            action, version = req.header("x-acs-action"), req.header("x-acs-version")
-        else:
-            action, version = req.params.get("Action"), req.params.get("Version")
-        if not action or action != "AssumeRole":
-            raise StsError(404, "InvalidAction.NotFound",
-                           "Specified api is not found, please check your url and method.")
-        if not version:
-            raise missing("Version")
-        if version != API_VERSION:
-            raise StsError(400, "InvalidVersion", "Specified parameter Version is not valid.")
-
-    def _check_time(self, value: str) -> None:
-        ts = _parse_timestamp(value)
-        if ts is None:
-            raise StsError(400, "InvalidTimeStamp.Format",
-                           "Specified time stamp or date value is not well formatted.")
-        if abs(ts - self.ctx.clock.real_now()) > SKEW_SECONDS:
-            raise StsError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-
-    def _check_nonce(self, access_key_id: str, nonce: str) -> None:
-        if not self.nonces.use(access_key_id, nonce, self.ctx.clock.real_now()):
-            raise StsError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
-
-    # -- authentication
-
-    def _authenticate(self, req: StsRequest) -> Caller:
-        return self._authenticate_acs3(req) if req.is_acs3 else self._authenticate_rpc(req)
-
-    def _authenticate_rpc(self, req: StsRequest) -> Caller:
-        p = req.params
-        for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce",
-                     "Timestamp"):
-            if not p.get(name):
-                raise missing(name)
-        if p["SignatureMethod"] != "HMAC-SHA1":
-            raise StsError(400, "InvalidSignatureMethod", "Specified signature method is not supported.")
-        if p["SignatureVersion"] != "1.0":
-            raise StsError(400, "InvalidSignatureVersion", "Specified signature version is not supported.")
-        if p.get("SignatureType", ""):
-            raise StsError(400, "InvalidSignatureType", "Specified signature type is not supported.")
-        self._check_time(p["Timestamp"])
-        caller, secret = self._resolve_key(p["AccessKeyId"], p.get("SecurityToken"))
-        check = sig.verify_rpc(req.method, p, secret, p["Signature"])
-        if not check.ok:
-            raise signature_mismatch(check.string_to_sign)
-        self._check_nonce(p["AccessKeyId"], p["SignatureNonce"])
-        return caller
-
-    def _authenticate_acs3(self, req: StsRequest) -> Caller:
-        try:
-            auth = sig.parse_acs3_authorization(req.header("authorization") or "")
-        except sig.SignatureFormatError as exc:
-            raise incomplete_signature() from exc
-        if auth.algorithm != sig.ACS3_ALGORITHM:
-            raise StsError(400, "InvalidSignatureMethod", "Specified signature method is not supported.")
-        for name in ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"):
-            if not req.header(name):
-                raise missing_header(name)
-        # Host and every x-acs-* header must be covered by the signature, or they could be swapped.
-        must_sign = {"host"} | {h for h in req.headers if h.startswith("x-acs-")}
-        if not must_sign <= set(auth.signed_headers) or list(auth.signed_headers) != sorted(
-                set(auth.signed_headers)):
-            raise incomplete_signature()
-        self._check_time(req.header("x-acs-date") or "")
-        caller, secret = self._resolve_key(auth.access_key_id, req.header("x-acs-security-token"))
-        check = sig.verify_acs3(auth, method=req.method, path="/", query=req.query, headers=req.headers,
-                                body=req.body, secret=secret)
-        if not check.ok:
-            raise signature_mismatch(check.string_to_sign)
-        self._check_nonce(auth.access_key_id, req.header("x-acs-signature-nonce") or "")
-        return caller
-
-    def _resolve_key(self, access_key_id: str, token: str | None) -> tuple[Caller, str]:
-        """The caller and the secret to verify with; STS keys need their (genuine, unexpired) token."""
-        if access_key_id.startswith("STS."):
-            if not token:
-                raise missing("SecurityToken")
-            try:
-                claims = self.ctx.tokens.verify(access_key_id, token)
-            except TokenError as exc:
-                if "does not belong" in str(exc):
-                    raise StsError(400, "InvalidSecurityToken.MismatchWithAccessKey",
-                                   "Specified SecurityToken mismatch with the AccessKey.") from exc
-                raise StsError(400, "InvalidSecurityToken.Malformed",
-                               "Specified SecurityToken is malformed.") from exc
-            if claims.expiration <= self.ctx.clock.now():
-                raise StsError(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
-            role = self.ctx.accounts.role(claims.role_arn)
-            role_name = role.name if role else claims.role_arn.rsplit("/", 1)[-1]
-            session_policy = parse_policy(claims.session_policy) if claims.session_policy else None
-            principal = Principal(
-                kind="sts", account_id=claims.account_id, access_key_id=access_key_id,
-                arn=f"acs:ram::{claims.account_id}:assumed-role/{role_name}/{claims.session_name}",
-                policies=role.policies if role else (), session_policy=session_policy, auth_scheme="sts")
-            return Caller(principal, claims), self.ctx.tokens.secret_for(access_key_id)
-        ident = self.ctx.accounts.identity(access_key_id)
-        if ident is None:
-            raise StsError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
-        principal = Principal(kind="ram_user" if ident.kind == "ram_user" else "account",
-                              account_id=ident.account_id, access_key_id=access_key_id, arn=ident.arn,
-                              policies=ident.policies, auth_scheme="sts")
-        return Caller(principal), ident.secret
 
     # -- AssumeRole itself
 

@@ -1,0 +1,100 @@
+"""The workbook's buckets on OSS, through oss2 with the account owner's key.
+
+    ensure_bucket(target, name, report, cors_origin="http://127.0.0.1:8000")   # private, CORS for the app
+    remove_bucket(target, name, report)                                         # empties users/, deletes
+
+`down` empties only what the notebooks write: every object and unfinished multipart upload under
+`users/` (app users' folders are the only place their credentials reach). Anything else in the
+bucket is not the workbook's, so the bucket then stays and OSS's own BucketNotEmpty is reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import oss2
+from oss2.models import BucketCors
+
+from helpers.provision.clients import Target
+from helpers.provision.report import Report, StepFailed
+from helpers.stack import app_cors_rule
+
+WORKBOOK_PREFIX = "users/"
+
+
+def _same_rules(have: list[Any], want: list[Any]) -> bool:
+    return [vars(r) for r in have] == [vars(r) for r in want]
+
+
+def ensure_bucket(target: Target, name: str, report: Report, *, cors_origin: str | None) -> None:
+    """Create `name` (private) unless it is already ours; make its ACL private and, with
+    `cors_origin`, its CORS rule the app's. One report line per change (or per thing left as it was)."""
+    bucket = target.oss_bucket(name)
+    try:
+        bucket.get_bucket_info()
+        exists = True
+    except (oss2.exceptions.NoSuchBucket, oss2.exceptions.AccessDenied):
+        exists = False     # AccessDenied: someone else's; PutBucket then says so (BucketAlreadyExists)
+    except oss2.exceptions.OssError as exc:
+        raise StepFailed(f"read bucket {name}", exc) from None
+    if not exists:
+        try:
+            bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+        except oss2.exceptions.OssError as exc:
+            hint = "bucket names are global: pick another with --bucket" if describe_code(exc) == \
+                "BucketAlreadyExists" else ""
+            raise StepFailed(f"create bucket {name}", exc, hint=hint) from None
+        report.created("bucket", name)
+    else:
+        try:
+            acl = bucket.get_bucket_acl().acl
+            if acl != oss2.BUCKET_ACL_PRIVATE:
+                bucket.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)
+                report.updated("bucket", f"{name} (ACL {acl} -> private)")
+            else:
+                report.unchanged("bucket", name)
+        except oss2.exceptions.OssError as exc:
+            raise StepFailed(f"make bucket {name} private", exc) from None
+    if cors_origin is not None:
+        _ensure_cors(bucket, name, cors_origin, report)
+
+
+def describe_code(exc: oss2.exceptions.OssError) -> str:
+    return str(exc.code or "")
+
+
+def _ensure_cors(bucket: oss2.Bucket, name: str, origin: str, report: Report) -> None:
+    want = [app_cors_rule(origin)]
+    try:
+        try:
+            have = bucket.get_bucket_cors().rules
+        except oss2.exceptions.NoSuchCors:
+            have = []
+        if _same_rules(have, want):
+            report.unchanged("cors", f"{name} (origin {origin})")
+            return
+        bucket.put_bucket_cors(BucketCors(want))
+    except oss2.exceptions.OssError as exc:
+        raise StepFailed(f"set the CORS rule of bucket {name}", exc) from None
+    (report.updated if have else report.created)("cors", f"{name} (origin {origin})")
+
+
+def remove_bucket(target: Target, name: str, report: Report) -> None:
+    """Delete what the notebooks wrote under `users/` (objects, unfinished multipart uploads), then the
+    bucket. A bucket that is gone already is reported `absent`."""
+    bucket = target.oss_bucket(name)
+    try:
+        for upload in oss2.MultipartUploadIterator(bucket, prefix=WORKBOOK_PREFIX):
+            bucket.abort_multipart_upload(upload.key, upload.upload_id)
+        keys = [o.key for o in oss2.ObjectIterator(bucket, prefix=WORKBOOK_PREFIX)]
+        for start in range(0, len(keys), 1000):          # DeleteMultipleObjects takes up to 1000 keys
+            bucket.batch_delete_objects(keys[start:start + 1000])
+        bucket.delete_bucket()
+    except oss2.exceptions.NoSuchBucket:
+        report.absent("bucket", name)
+        return
+    except oss2.exceptions.OssError as exc:
+        hint = ("it holds objects outside users/, which the workbook did not write: they and the bucket stay"
+                if describe_code(exc) == "BucketNotEmpty" else "")
+        raise StepFailed(f"delete bucket {name}", exc, hint=hint) from None
+    report.deleted("bucket", f"{name} ({len(keys)} objects under users/)" if keys else name)
