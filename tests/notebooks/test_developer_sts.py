@@ -197,3 +197,21 @@ def test_an_app_server_without_sts_is_reported_as_such(cloud: Any, creds: dict[s
     text = str(info.value)
     assert "expected AccessDenied, got 502" in text, text
     assert "app server answered 502: STS is unreachable" in text, text
+
+
+def test_connect_aliyun_says_what_the_app_server_url_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WORKBOOK_APPSERVER_URL comes from the deployment sequence: the message says so, by name."""
+    from helpers.workbook import ALIYUN_ENV, WorkbookError, connect
+
+    for name in ALIYUN_ENV:
+        monkeypatch.setenv(name, '{"alice": "pw"}' if name == "WORKBOOK_APP_USERS" else "x")
+    monkeypatch.delenv("WORKBOOK_APPSERVER_URL")
+    with pytest.raises(WorkbookError) as info:
+        connect("aliyun")
+    text = str(info.value)
+    assert "WORKBOOK_APPSERVER_URL" in text and "helpers.appserver serve" in text
+    assert "WORKBOOK_OSS_ENDPOINT" not in text   # only what is missing
+    monkeypatch.setenv("WORKBOOK_APPSERVER_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WORKBOOK_APP_USERS", "{}")
+    with pytest.raises(WorkbookError, match="WORKBOOK_APP_USERS must be a JSON object"):
+        connect("aliyun")
