@@ -4,6 +4,7 @@ each its own process, like separate machines in production.
     python -m helpers.stack up [--json]     start (or reuse) the stack; print the contract JSON
     python -m helpers.stack down            stop it
     python -m helpers.stack status          report what runs and whether it answers
+    ... --profile cloud                     the same for a fresh cloud-shaped account (stack_cloud.py)
 
 State lives in `.workbook/` (git-ignored): `stack.json` (ports, pids, log paths), the credentials
 file (mode 0600), the local cloud's data and the app server's database. Nothing printed here
@@ -241,26 +242,34 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     u = sub.add_parser("up", help="start (or reuse) the stack")
     u.add_argument("--json", action="store_true", help="print only the contract JSON")
-    sub.add_parser("down", help="stop the stack")
-    sub.add_parser("status", help="report the stack")
+    d = sub.add_parser("down", help="stop the stack")
+    s = sub.add_parser("status", help="report the stack")
+    for parser in (u, d, s):
+        parser.add_argument("--profile", choices=("local", "cloud"), default="local",
+                            help="local: the workbook's stack; cloud: a fresh cloud-shaped account "
+                                 "(helpers/stack_cloud.py)")
     args = p.parse_args(argv)
+    if args.profile == "cloud":
+        from helpers import stack_cloud as impl
+    else:
+        impl = sys.modules[__name__]
     if args.command == "up":
         try:
-            info = up()
+            public = impl.up().public()
         except RuntimeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if args.json:
-            print(json.dumps(info.public()))
+            print(json.dumps(public))
         else:
-            print("stack is up")
-            for k, v in info.public().items():
+            print("stack is up" + (" (cloud-shaped profile)" if args.profile == "cloud" else ""))
+            for k, v in public.items():
                 print(f"  {k}: {v}")
         return 0
     if args.command == "down":
-        print("stack stopped" if down() else "stack was not running")
+        print("stack stopped" if impl.down() else "stack was not running")
         return 0
-    report = status()
+    report = impl.status()
     print(json.dumps(report, indent=2))
     return 0 if report.get("running") else 3
 

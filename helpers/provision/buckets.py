@@ -26,13 +26,14 @@ def _same_rules(have: list[Any], want: list[Any]) -> bool:
     return [vars(r) for r in have] == [vars(r) for r in want]
 
 
-def ensure_bucket(target: Target, name: str, report: Report, *, cors_origin: str | None) -> None:
+def ensure_bucket(target: Target, name: str, report: Report, *, account_id: str,
+                  cors_origin: str | None) -> None:
     """Create `name` (private) unless it is already ours; make its ACL private and, with
     `cors_origin`, its CORS rule the app's. One report line per change (or per thing left as it was)."""
     bucket = target.oss_bucket(name)
     try:
-        bucket.get_bucket_info()
-        exists = True
+        # Readable but owned by another account (a bucket policy may allow that): not ours to use.
+        exists = str(bucket.get_bucket_info().owner.id) == account_id
     except (oss2.exceptions.NoSuchBucket, oss2.exceptions.AccessDenied):
         exists = False     # AccessDenied: someone else's; PutBucket then says so (BucketAlreadyExists)
     except oss2.exceptions.OssError as exc:

@@ -12,14 +12,16 @@ and `down` can find what to remove. What `down` removes: the RAM entities by the
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 import string
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from helpers.appserver.services.sts import role_permission_policy
-from helpers.callback_keys import REAL_OSS_KEY_URL_PREFIXES
+from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
 from helpers.provision import buckets, ram_entities
 from helpers.provision.clients import Target, account_id
 from helpers.provision.envfile import read_env_file, write_env_file
@@ -58,6 +60,21 @@ def _app_users(recorded: Mapping[str, str]) -> str:
     return json.dumps({u: "".join(secrets.choice(_ALNUM) for _ in range(20)) for u in APP_USERS})
 
 
+def _key_url_prefixes(oss_endpoint: str) -> list[str]:
+    """Where the app server may fetch callback-signing keys: Alibaba's host, plus, only when OSS is on
+    loopback (the cloud-shaped local cloud), that server's own key URL, since a callback sent over
+    loopback cannot be signed with the key Alibaba publishes."""
+    prefixes = list(REAL_OSS_KEY_URL_PREFIXES)
+    host = urlsplit(oss_endpoint).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        prefixes.append(oss_endpoint + LOCAL_KEY_PATH)
+    return prefixes
+
+
 def _env_values(target: Target, names: Names, recorded: Mapping[str, str], *, role_arn: str,
                 key: tuple[str, str], app_url: str, public_url: str | None,
                 provisioned: list[str]) -> dict[str, str]:
@@ -74,7 +91,7 @@ def _env_values(target: Target, names: Names, recorded: Mapping[str, str], *, ro
         "WORKBOOK_SESSION_SECRET": recorded.get("WORKBOOK_SESSION_SECRET") or secrets.token_urlsafe(32),
         "WORKBOOK_APP_USERS": _app_users(recorded),
         "WORKBOOK_APPSERVER_URL": app_url,
-        "WORKBOOK_CALLBACK_KEY_URL_PREFIXES": json.dumps(list(REAL_OSS_KEY_URL_PREFIXES)),
+        "WORKBOOK_CALLBACK_KEY_URL_PREFIXES": json.dumps(_key_url_prefixes(target.oss_endpoint)),
         PROVISIONED: " ".join(provisioned),
     }
     public = public_url or recorded.get("WORKBOOK_APPSERVER_PUBLIC_URL")
@@ -105,7 +122,7 @@ def up(env_file: Path, environ: Mapping[str, str], *, bucket: str | None = None,
     role_arn = recorded.get("WORKBOOK_ROLE_ARN", "")
     try:
         for name, origin in ((names.bucket, app_url), (names.other_bucket, None)):
-            buckets.ensure_bucket(target, name, report, cors_origin=origin)
+            buckets.ensure_bucket(target, name, report, account_id=account, cors_origin=origin)
             # Ours to remove later: created by up, or named by the default rule (the account ID is in it).
             ours = f"bucket {name}" in report.made or name in (default.bucket, default.other_bucket)
             if ours and name not in provisioned:

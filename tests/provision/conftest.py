@@ -28,7 +28,9 @@ Run = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture(scope="module")
 def cloud_profile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudServer]:
-    ctx, _ = build_context(LocalCloudConfig(data_dir=tmp_path_factory.mktemp("cloudprofile"), profile="cloud"))
+    ctx, _ = build_context(
+        LocalCloudConfig(data_dir=tmp_path_factory.mktemp("cloudprofile"), profile="cloud")
+    )
     server = LocalCloudServer(ctx).start()
     try:
         yield server
@@ -39,12 +41,14 @@ def cloud_profile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClo
 @pytest.fixture(scope="module")
 def owner_env(cloud_profile: LocalCloudServer) -> dict[str, str]:
     doc = json.loads(Path(cloud_profile.ctx.config.credentials_path).read_text(encoding="utf-8"))
-    return {"ALIBABA_CLOUD_ACCESS_KEY_ID": doc["access_key_id"],
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": doc["access_key_secret"],
-            "WORKBOOK_OSS_ENDPOINT": cloud_profile.oss_endpoint,
-            "WORKBOOK_STS_ENDPOINT": cloud_profile.sts_endpoint,
-            "WORKBOOK_RAM_ENDPOINT": cloud_profile.ram_endpoint,
-            "WORKBOOK_REGION": cloud_profile.ctx.config.region}
+    return {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": doc["access_key_id"],
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": doc["access_key_secret"],
+        "WORKBOOK_OSS_ENDPOINT": cloud_profile.oss_endpoint,
+        "WORKBOOK_STS_ENDPOINT": cloud_profile.sts_endpoint,
+        "WORKBOOK_RAM_ENDPOINT": cloud_profile.ram_endpoint,
+        "WORKBOOK_REGION": cloud_profile.ctx.config.region,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +64,21 @@ def target(owner_env: dict[str, str]) -> Target:
 @pytest.fixture(scope="module")
 def provision(owner_env: dict[str, str]) -> Run:
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> tuple[int, str, str]:
-        base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": os.environ.get("HOME", "/")}
-        proc = subprocess.run([sys.executable, "-m", "helpers.provision", *args], cwd=ROOT, capture_output=True,
-                              text=True, timeout=timeout, env={**base, **(owner_env if env is None else env)})
+        base = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "HOME": os.environ.get("HOME", "/"),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "helpers.provision", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**base, **(owner_env if env is None else env)},
+        )
         return proc.returncode, proc.stdout, proc.stderr
+
     return run
 
 
@@ -90,20 +105,35 @@ def ram_state(client: Any) -> dict[str, Any]:
             return fn().body.to_map()
         except TeaException as exc:
             return exc.code
+
     state = {
         "role": get(lambda: client.get_role(ram.GetRoleRequest(role_name="workbook-uploader"))),
         "user": get(lambda: client.get_user(ram.GetUserRequest(user_name="workbook-appserver"))),
-        "keys": get(lambda: client.list_access_keys(ram.ListAccessKeysRequest(user_name="workbook-appserver"))),
-        "role_policies": get(lambda: client.list_policies_for_role(
-            ram.ListPoliciesForRoleRequest(role_name="workbook-uploader"))),
-        "user_policies": get(lambda: client.list_policies_for_user(
-            ram.ListPoliciesForUserRequest(user_name="workbook-appserver"))),
-        "role_policy": get(lambda: client.get_policy(ram.GetPolicyRequest(
-            policy_name="workbook-uploader-oss", policy_type="Custom"))),
-        "user_policy": get(lambda: client.get_policy(ram.GetPolicyRequest(
-            policy_name="workbook-appserver-assume-role", policy_type="Custom"))),
+        "keys": get(
+            lambda: client.list_access_keys(ram.ListAccessKeysRequest(user_name="workbook-appserver"))
+        ),
+        "role_policies": get(
+            lambda: client.list_policies_for_role(
+                ram.ListPoliciesForRoleRequest(role_name="workbook-uploader")
+            )
+        ),
+        "user_policies": get(
+            lambda: client.list_policies_for_user(
+                ram.ListPoliciesForUserRequest(user_name="workbook-appserver")
+            )
+        ),
+        "role_policy": get(
+            lambda: client.get_policy(
+                ram.GetPolicyRequest(policy_name="workbook-uploader-oss", policy_type="Custom")
+            )
+        ),
+        "user_policy": get(
+            lambda: client.get_policy(
+                ram.GetPolicyRequest(policy_name="workbook-appserver-assume-role", policy_type="Custom")
+            )
+        ),
     }
-    for doc in state.values():   # request ids differ per call
+    for doc in state.values():  # request ids differ per call
         if isinstance(doc, dict):
             doc.pop("RequestId", None)
     return state

@@ -18,7 +18,7 @@ import pytest
 
 from helpers.lessons import permissions
 from helpers.provision.envfile import read_env_file
-from tests.provision.conftest import ROOT, Run, closed_port_url, no_traceback, ram_state
+from tests.provision.conftest import ROOT, Run, ram_state
 
 REGION = "cn-hangzhou"
 
@@ -27,7 +27,7 @@ REGION = "cn-hangzhou"
 def env_file(tmp_path: Path, provision: Run) -> Any:
     path = tmp_path / "aliyun.env"
     yield path
-    provision("down", "--env-file", str(path))   # leave the account as we found it, whatever happened
+    provision("down", "--env-file", str(path))  # leave the account as we found it, whatever happened
 
 
 def _bucket_state(target: Any, name: str) -> dict[str, Any]:
@@ -39,16 +39,22 @@ def _bucket_state(target: Any, name: str) -> dict[str, Any]:
     return {"acl": b.get_bucket_acl().acl, "cors": cors}
 
 
-def test_up_twice_the_second_changes_nothing(provision: Run, env_file: Path, target: Any, account_id: str) -> None:
+def test_up_twice_the_second_changes_nothing(
+    provision: Run, env_file: Path, target: Any, account_id: str
+) -> None:
     code, first, err = provision("up", "--env-file", str(env_file))
     assert code == 0, err
     bucket = f"workbook-{account_id}-{REGION}"
     assert f"created   bucket {bucket}\n" in first
     assert f"created   bucket {bucket}-other\n" in first
-    for line in ("created   role workbook-uploader", "created   user workbook-appserver",
-                 "created   policy workbook-uploader-oss", "created   policy workbook-appserver-assume-role",
-                 "created   attachment workbook-uploader-oss -> role workbook-uploader",
-                 f"created   env-file {env_file}"):
+    for line in (
+        "created   role workbook-uploader",
+        "created   user workbook-appserver",
+        "created   policy workbook-uploader-oss",
+        "created   policy workbook-appserver-assume-role",
+        "created   attachment workbook-uploader-oss -> role workbook-uploader",
+        f"created   env-file {env_file}",
+    ):
         assert line in first
     state = (ram_state(target.ram()), _bucket_state(target, bucket), env_file.read_bytes())
 
@@ -60,9 +66,9 @@ def test_up_twice_the_second_changes_nothing(provision: Run, env_file: Path, tar
     assert len(state[0]["keys"]["AccessKeys"]["AccessKey"]) == 1
 
 
-def test_the_env_file_holds_every_setting_and_no_secret_is_printed(provision: Run, env_file: Path,
-                                                                   owner_env: dict[str, str],
-                                                                   account_id: str) -> None:
+def test_the_env_file_holds_every_setting_and_no_secret_is_printed(
+    provision: Run, env_file: Path, owner_env: dict[str, str], account_id: str
+) -> None:
     code, out, err = provision("up", "--env-file", str(env_file), "--app-url", "http://127.0.0.1:8765")
     assert code == 0, err
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -75,14 +81,20 @@ def test_the_env_file_holds_every_setting_and_no_secret_is_printed(provision: Ru
         assert values[f"WORKBOOK_{name}_ENDPOINT"] == owner_env[f"WORKBOOK_{name}_ENDPOINT"]
     assert values["WORKBOOK_APPSERVER_URL"] == "http://127.0.0.1:8765"
     assert set(json.loads(values["WORKBOOK_APP_USERS"])) == {"alice", "bob"}
-    assert json.loads(values["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"])
+    assert json.loads(values["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"]) == [
+        "http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/",
+        owner_env["WORKBOOK_OSS_ENDPOINT"] + "/_localcloud/callback_pub_key_v1.pem"]   # loopback OSS only
     assert len(values["WORKBOOK_SESSION_SECRET"]) >= 32
     assert values["WORKBOOK_ACCESS_KEY_ID"] != owner_env["ALIBABA_CLOUD_ACCESS_KEY_ID"]
-    secrets = [values["WORKBOOK_ACCESS_KEY_SECRET"], values["WORKBOOK_SESSION_SECRET"],
-               owner_env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"], *json.loads(values["WORKBOOK_APP_USERS"]).values()]
+    secrets = [
+        values["WORKBOOK_ACCESS_KEY_SECRET"],
+        values["WORKBOOK_SESSION_SECRET"],
+        owner_env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+        *json.loads(values["WORKBOOK_APP_USERS"]).values(),
+    ]
     for secret in secrets:
         assert secret not in out + err
-    assert values["WORKBOOK_ACCESS_KEY_ID"] not in out     # masked: only its first characters
+    assert values["WORKBOOK_ACCESS_KEY_ID"] not in out  # masked: only its first characters
     assert values["WORKBOOK_ACCESS_KEY_ID"][:8] in out
 
     # The session secret and the passwords are generated once and kept; the app URL can change.
@@ -97,11 +109,29 @@ def test_the_env_file_holds_every_setting_and_no_secret_is_printed(provision: Ru
 def _start_appserver(env_file: Path, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     ready = tmp_path / "appserver.ready"
     script = 'set -a; . "$1"; set +a; shift; exec "$@"'
-    proc = subprocess.Popen(["sh", "-c", script, "sh", str(env_file), sys.executable, "-m", "helpers.appserver",
-                             "serve", "--port", "0", "--ready-file", str(ready), "--db",
-                             str(tmp_path / "app.sqlite3")], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
-                            env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(env_file),
+            sys.executable,
+            "-m",
+            "helpers.appserver",
+            "serve",
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+            "--db",
+            str(tmp_path / "app.sqlite3"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+    )
     deadline = time.monotonic() + 60
     while not ready.exists():
         assert proc.poll() is None and time.monotonic() < deadline, "the app server did not start"
@@ -124,11 +154,14 @@ def test_the_app_server_runs_from_the_env_file(provision: Run, env_file: Path, t
         auth = oss2.StsAuth(c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"], auth_version="v4")
         bucket = oss2.Bucket(auth, values["WORKBOOK_OSS_ENDPOINT"], values["WORKBOOK_BUCKET"], region=REGION)
         assert bucket.put_object("users/alice/hello.txt", b"hello").status == 200
-        with pytest.raises(oss2.exceptions.AccessDenied):          # the session narrows the role
+        with pytest.raises(oss2.exceptions.AccessDenied):  # the session narrows the role
             bucket.put_object("users/bob/hello.txt", b"hello")
         # The app server's own key can do nothing but assume the role (notebook 00's exercise).
-        own = oss2.Bucket(oss2.Auth(values["WORKBOOK_ACCESS_KEY_ID"], values["WORKBOOK_ACCESS_KEY_SECRET"]),
-                          values["WORKBOOK_OSS_ENDPOINT"], values["WORKBOOK_BUCKET"])
+        own = oss2.Bucket(
+            oss2.Auth(values["WORKBOOK_ACCESS_KEY_ID"], values["WORKBOOK_ACCESS_KEY_SECRET"]),
+            values["WORKBOOK_OSS_ENDPOINT"],
+            values["WORKBOOK_BUCKET"],
+        )
         with pytest.raises(oss2.exceptions.AccessDenied):
             own.list_objects(max_keys=1)
     finally:
@@ -146,9 +179,17 @@ def test_the_role_policy_gives_notebook_07_its_matrix(provision: Run, env_file: 
     v = read_env_file(env_file)
     proc, url = _start_appserver(env_file, tmp_path)
     try:
-        book = Book("aliyun", v["WORKBOOK_OSS_ENDPOINT"], v["WORKBOOK_STS_ENDPOINT"], url, v["WORKBOOK_BUCKET"],
-                    v["WORKBOOK_REGION"], v["WORKBOOK_ROLE_ARN"], json.loads(v["WORKBOOK_APP_USERS"]),
-                    (v["WORKBOOK_ACCESS_KEY_ID"], v["WORKBOOK_ACCESS_KEY_SECRET"]))
+        book = Book(
+            "aliyun",
+            v["WORKBOOK_OSS_ENDPOINT"],
+            v["WORKBOOK_STS_ENDPOINT"],
+            url,
+            v["WORKBOOK_BUCKET"],
+            v["WORKBOOK_REGION"],
+            v["WORKBOOK_ROLE_ARN"],
+            json.loads(v["WORKBOOK_APP_USERS"]),
+            (v["WORKBOOK_ACCESS_KEY_ID"], v["WORKBOOK_ACCESS_KEY_SECRET"]),
+        )
         policies: dict[str, Any] = dict(permissions.example_policies(book.bucket, "alice"))
         policies["role only"] = None
         table = permissions.matrix(book, policies)
@@ -157,7 +198,9 @@ def test_the_role_policy_gives_notebook_07_its_matrix(provision: Run, env_file: 
         assert table.allowed("read-only photos") == {"Get own", "List own"}
         assert table.allowed("allow all, deny delete") == {"Put own", "Get own", "List own"}
         assert table.allowed("role only") == set(permissions.OPERATIONS) - {"Put other bucket"}
-        assert table.rows["role only"]["Put other bucket"].code == "AccessDenied"   # it exists: not NoSuchBucket
+        assert (
+            table.rows["role only"]["Put other bucket"].code == "AccessDenied"
+        )  # it exists: not NoSuchBucket
         permissions.cleanup(book)
         book.close()
     finally:

@@ -492,7 +492,7 @@ def test_core_duration_above_long_role_max_invalid(sts: Sts) -> None:
 
 
 def test_raw_wrong_action_not_found(sts: Sts) -> None:
-    path = core_signed_path(sts, extra={"Action": "GetCallerIdentity"})
+    path = core_signed_path(sts, extra={"Action": "GetFederationToken"})
     assert_json_error(httpx.post(sts.url.rstrip("/") + path), 404, "InvalidAction.NotFound")
 
 

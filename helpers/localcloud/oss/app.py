@@ -4,7 +4,8 @@
 
 Handlers never authenticate; the operation table in `routing` is the only source of action names;
 every error, wherever raised, is rendered here once as OSS XML (HEAD: `x-oss-err` header instead).
-Local-only admin endpoints live under `/_localcloud/` (bucket names cannot start with `_`).
+Local-only admin endpoints live under `/_localcloud/` (bucket names cannot start with `_`); the
+cloud-shaped profile answers only the callback public key there.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from helpers.localcloud.errors import (
     AccessDenied,
     InternalError,
     InvalidArgument,
+    InvalidBucketName,
     InvalidRequest,
     NoSuchBucket,
     OssError,
@@ -138,6 +140,10 @@ class OssApp:
 
     async def _admin(self, req: OssRequest, body: Body) -> Response:
         name = req.raw_path[len("/_localcloud/"):]
+        if self.ctx.config.cloud_profile and name != "callback_pub_key_v1.pem":
+            # A real endpoint has no such routes: `_localcloud` reads as a (badly named) bucket.
+            # The callback key stays: loopback callbacks cannot fetch gosspublic.alicdn.com's key.
+            raise InvalidBucketName(BucketName="_localcloud")
         handler = self.admin.get(name)
         if handler is None:
             raise InvalidRequest("Unknown local-cloud endpoint.")
