@@ -307,6 +307,11 @@ def test_bad_signature_and_unknown_key(fresh: LocalCloudServer, root: Key) -> No
         core_call(fresh.ram_endpoint, wrong, ListUsersRequest())
     # core compares our string to sign with its own; equal means "wrong secret" (ram-api.md §2).
     assert core_error(info.value) == (400, "InvalidAccessKeySecret")
+    # The tea client's RPC variant surfaces the server's code unchanged.
+    assert refused(lambda: tea(fresh.ram_endpoint, wrong, v2=True).list_users(m.ListUsersRequest())) == (
+        400,
+        "SignatureDoesNotMatch",
+    )
     unknown = Key("LTAI5tUnknownKey00000000", "x" * 30)
     assert refused(lambda: tea(fresh.ram_endpoint, unknown).list_users(m.ListUsersRequest())) == (
         404,

@@ -10,6 +10,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import oss2
@@ -52,6 +53,11 @@ class Account:
         return name
 
     def assume(self, key: Key, role: str, policy: str | None = None) -> oss2.StsAuth:
+        c = self.assume_raw(key, role, policy)
+        return oss2.StsAuth(c.access_key_id, c.access_key_secret, c.security_token)
+
+    def assume_raw(self, key: Key, role: str, policy: str | None = None) -> Any:
+        """AssumeRole through the tea STS SDK: its `Credentials` model."""
         cfg = open_api_models.Config(
             access_key_id=key.access_key_id,
             access_key_secret=key.access_key_secret,
@@ -68,7 +74,7 @@ class Account:
             )
             .body.credentials
         )
-        return oss2.StsAuth(c.access_key_id, c.access_key_secret, c.security_token)
+        return c
 
     def put(self, auth: oss2.AuthBase, key: str) -> int:
         """oss2 PutObject: the HTTP status, 200 or the refusal's (AccessDenied is checked)."""
@@ -192,6 +198,31 @@ def test_ram_user_keys_sign_oss_with_their_own_policies(acct: Account, unique: C
     with pytest.raises(oss2.exceptions.ServerError) as info:
         oss2.Bucket(auth, acct.cloud.oss_endpoint, acct.bucket).put_object("direct.txt", b"x")
     assert info.value.code == "InvalidAccessKeyId"
+
+
+def test_a_role_session_calls_ram_with_the_roles_ram_permissions(
+    acct: Account, unique: Callable[[str], str]
+) -> None:
+    role = _role(acct, unique("ram-reader"))
+    acct.ram.attach_policy_to_role(
+        m.AttachPolicyToRoleRequest(
+            policy_type="System", policy_name="AliyunRAMReadOnlyAccess", role_name=role
+        )
+    )
+    sts = acct.assume_raw(acct.user_with_key(unique("assumer"), "AliyunSTSAssumeRoleAccess"), role)
+    cfg = open_api_models.Config(
+        access_key_id=sts.access_key_id,
+        access_key_secret=sts.access_key_secret,
+        security_token=sts.security_token,
+        endpoint=urlsplit(acct.cloud.ram_endpoint).netloc,
+        protocol="http",
+        region_id=REGION,
+    )
+    session = TeaRamClient(cfg)
+    assert role in {r.role_name for r in session.list_roles(m.ListRolesRequest()).body.roles.role}
+    with pytest.raises(Exception) as info:
+        session.create_user(m.CreateUserRequest(user_name=unique("x")))
+    assert tea_error(info.value) == (403, "NoPermission")
 
 
 def test_ram_state_survives_a_restart(tmp_path: Path) -> None:
