@@ -98,39 +98,13 @@ def _inventory(info: dict[str, Any], key: tuple[str, str]) -> dict[str, list[str
 
 
 @contextlib.contextmanager
-def _cloud(state: Path, env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """The cloud-shaped local stack's endpoints, region and `root_credentials_file`."""
+def _cloud(env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """The cloud-shaped local stack's endpoints, region and `root_credentials_file`; stopped afterwards."""
     up = _run(["-m", "helpers.stack", "up", "--profile", "cloud", "--json"], env, timeout=120)
-    if up.returncode != 0 and "--profile" in up.stderr:
-        # Until `stack up --profile cloud` lands (branch ram): the same local cloud, started directly.
-        with _local_cloud_process(state, env) as info:
-            yield info
-        return
     try:
         yield json.loads(_ok(up).strip().splitlines()[-1])
     finally:
         _run(["-m", "helpers.stack", "down"], env, timeout=60)
-
-
-@contextlib.contextmanager
-def _local_cloud_process(state: Path, env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    ready = state / "cloud.ready.json"
-    state.mkdir(parents=True, exist_ok=True)
-    with (state / "localcloud.log").open("w") as out:
-        proc = subprocess.Popen([PY, "-m", "helpers.localcloud", "serve", "--data", str(state / "cloud"),
-                                 "--profile", "cloud", "--ready-file", str(ready)], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert proc.poll() is None, (state / "localcloud.log").read_text()
-            assert time.monotonic() < deadline, "the local cloud did not start"
-            time.sleep(0.05)
-        info = json.loads(ready.read_text(encoding="utf-8"))
-        yield {**info, "root_credentials_file": info["credentials_file"]}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 @contextlib.contextmanager
@@ -176,7 +150,7 @@ def test_every_notebook_runs_on_aliyun(tmp_path: Path) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBOOK_", "ALIBABA_CLOUD_"))}
     base.update(KERNEL_ENV, PYTHONPATH=str(ROOT), WORKBOOK_STATE_DIR=str(tmp_path / "state"))
     env_file = tmp_path / "aliyun.env"
-    with _cloud(tmp_path / "state", base) as info:
+    with _cloud(base) as info:
         key = _root_key(info)
         before = _inventory(info, key)
         cloud_env = {**base, "ALIBABA_CLOUD_ACCESS_KEY_ID": key[0], "ALIBABA_CLOUD_ACCESS_KEY_SECRET": key[1],
@@ -194,10 +168,10 @@ def test_every_notebook_runs_on_aliyun(tmp_path: Path) -> None:
             assert not changed, f"the second `provision up` changed something:\n{again}"
             deployed = _sourced(env_file, base)
             assert deployed["WORKBOOK_TARGET"] == "aliyun"
-            # Loopback only: the local cloud signs callbacks with its own key, served on its OSS port.
-            prefixes = json.loads(deployed.get("WORKBOOK_CALLBACK_KEY_URL_PREFIXES") or "[]")
-            deployed["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"] = json.dumps(
-                [*prefixes, info["oss_endpoint"] + LOCAL_KEY_PATH])
+            # Loopback only, and written by provisioning: the local cloud signs callbacks with its own
+            # key, served on its OSS port, so the app server must be allowed to fetch it.
+            assert info["oss_endpoint"] + LOCAL_KEY_PATH in json.loads(
+                deployed["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"])
             deployed["WORKBOOK_DB_PATH"] = str(tmp_path / "appserver.sqlite3")
             with _appserver(deployed, port, tmp_path / "appserver.log"):
                 junit = tmp_path / "junit.xml"
