@@ -28,7 +28,7 @@ import httpx
 
 from helpers import http_clients, stack
 from helpers.displays import show_client_credentials, show_credentials, show_json, show_result, show_table
-from helpers.logging import mask_secret
+from helpers.logging import mask_error, mask_secret
 from helpers.refusals import NotRefused, Refusal, describe_error, error_text, refused
 from helpers.sequence_diagram import display_mermaid, mermaid
 from helpers.trace import Recorder
@@ -262,7 +262,9 @@ class Book:
 
 
 def connect(target: Target = "local", *, state_dir: str | Path | None = None) -> Book:
-    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env)."""
+    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env).
+    In a notebook kernel, also masks every uncaught error from here on (`mask_uncaught_errors`)."""
+    mask_uncaught_errors()
     if target == "local":
         info = stack.up(Path(state_dir) if state_dir else None)
         doc = json.loads(Path(info.credentials_file).read_text(encoding="utf-8"))
@@ -293,6 +295,33 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
                     os.environ["WORKBOOK_REGION"], os.environ["WORKBOOK_ROLE_ARN"], users,
                     (os.environ["WORKBOOK_ACCESS_KEY_ID"], os.environ["WORKBOOK_ACCESS_KEY_SECRET"]))
     raise WorkbookError(f"unknown target {target!r}: use 'local' or 'aliyun'")
+
+
+def mask_uncaught_errors(shell: Any = None) -> bool:
+    """Show every uncaught error of this IPython shell (the running kernel's by default) masked by
+    `helpers.logging.mask_error`, traceback and message alike: an SDK error's text can quote a whole
+    signed request. Idempotent; False when there is no IPython shell (plain Python, tests)."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    if getattr(shell, "_workbook_masks_errors", False):
+        return True
+
+    def show_masked(self: Any, etype: type[BaseException], value: BaseException, tb: Any,
+                    tb_offset: int | None = None) -> list[str]:
+        stb = [mask_error(line) for line in
+               self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)]
+        self._showtraceback(etype, mask_error(str(value)), stb)   # the kernel sends `str(evalue)`
+        return stb
+
+    shell.set_custom_exc((Exception,), show_masked)
+    shell._workbook_masks_errors = True
+    return True
 
 
 # --- health probes and plain displays ----------------------------------------------------------------

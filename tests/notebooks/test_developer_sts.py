@@ -215,3 +215,24 @@ def test_connect_aliyun_says_what_the_app_server_url_is(monkeypatch: pytest.Monk
     monkeypatch.setenv("WORKBOOK_APP_USERS", "{}")
     with pytest.raises(WorkbookError, match="WORKBOOK_APP_USERS must be a JSON object"):
         connect("aliyun")
+
+
+def test_an_uncaught_error_in_a_notebook_is_shown_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    """An error no helper caught (here: an SDK-like message quoting a signed request) reaches the
+    reader masked, in the traceback and in the message alike."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from helpers.workbook import mask_uncaught_errors
+
+    shell = InteractiveShell.instance()
+    try:
+        assert mask_uncaught_errors(shell)
+        signed = "GET /?AccessKeyId=LTAIsecretkeyid123&Signature=c2lnbmF0dXJlLXNlY3JldA%3D%3D&x=1"
+        shell.run_cell(f"raise RuntimeError({signed!r})")
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "RuntimeError" in text and "AccessKeyId=LTAIsecr…" in text
+    assert "LTAIsecretkeyid123" not in text and "c2lnbmF0dXJlLXNlY3JldA" not in text
