@@ -34,7 +34,7 @@ import pytest
 
 from helpers import stack
 from helpers.callback_keys import LOCAL_KEY_PATH
-from helpers.run import KERNEL_ENV, compile_helpers
+from helpers.run import BUILD_DIR, KERNEL_ENV, compile_helpers
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -145,6 +145,20 @@ def _check_junit(path: Path) -> None:
     assert not failed, f"notebooks failed on aliyun: {failed}"
 
 
+def _matrix_rows(path: Path) -> list[str]:
+    """The ✓/✗ rows of a notebook's outputs, as shown."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    rows = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain") or ""
+            text = text if isinstance(text, str) else "".join(text)
+            rows += [line.rstrip() for line in text.splitlines()
+                     if "|" in line and ("✓" in line or "✗" in line)]
+    assert rows, f"no matrix in {path}"
+    return rows
+
+
 def test_every_notebook_runs_on_aliyun(tmp_path: Path) -> None:
     compile_helpers()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBOOK_", "ALIBABA_CLOUD_"))}
@@ -186,6 +200,9 @@ def test_every_notebook_runs_on_aliyun(tmp_path: Path) -> None:
                 _check_junit(junit)
             for secret in (key[1], deployed["WORKBOOK_ACCESS_KEY_SECRET"]):
                 assert secret not in table
+            # The lesson's central table says the same on both targets: 07's policy × operation matrix.
+            executed = BUILD_DIR / "07_permission_control.ipynb"
+            assert _matrix_rows(executed) == _matrix_rows(ROOT / "notebooks" / executed.name)
         finally:
             down = _run(["-m", "helpers.provision", "down", "--env-file", str(env_file)], cloud_env)
         _ok(down)
