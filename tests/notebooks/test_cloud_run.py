@@ -104,7 +104,8 @@ def _cloud(env: dict[str, str]) -> Iterator[dict[str, Any]]:
     try:
         yield json.loads(_ok(up).strip().splitlines()[-1])
     finally:
-        _run(["-m", "helpers.stack", "down"], env, timeout=60)
+        down = _run(["-m", "helpers.stack", "down", "--profile", "cloud"], env, timeout=60)
+    assert "not running" not in _ok(down), "the cloud-shaped stack was gone before `stack down`"
 
 
 @contextlib.contextmanager
