@@ -94,7 +94,7 @@ def refused(code: str | None = None, *, status: int | None = None) -> Iterator[R
         outcome.status, outcome.code, outcome.message = got.status, got.code, got.message
         if code is not None and outcome.code != code or status is not None and outcome.status != status:
             # Not the refusal the lesson shows: say what really happened (e.g. STS unreachable).
-            want = " ".join(str(x) for x in (status, code) if x is not None)
+            want = " ".join(([f"HTTP {status}"] if status is not None else []) + ([code] if code else []))
             head = " ".join(str(x) for x in (got.status, got.code) if x) or "an error without a refusal code"
             detail = got.message if got.code else error_text(exc)
             raise NotRefused(f"expected {want}, got {head}: {detail}") from None
