@@ -10,7 +10,8 @@ Outputs say where they come from (the local cloud or Alibaba Cloud). Nothing her
 credentials are shown masked, passwords never, and error texts (refusals, and in a kernel every
 uncaught error) go through `helpers.logging.mask_error`. The developer's AssumeRole uses the app
 server's own STS call (`helpers.sts_client`), so an `https://` STS endpoint is reached over TLS.
-What only the local cloud can do (move its clock, call back to loopback) is behind `book.local_only(...)`, which explains and skips on `aliyun`.
+What only the local cloud can do (move its clock, call back to loopback) is behind
+`book.local_only(...)`, which explains and skips on `aliyun`.
 Imports `helpers.localcloud` nowhere: the local cloud is reached over HTTP only.
 """
 
