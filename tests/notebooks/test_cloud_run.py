@@ -7,6 +7,7 @@ workbook), each step as a process the way a reader runs it:
     set -a; . F; set +a
     python -m helpers.appserver serve --port P --public-url http://127.0.0.1:P
     WORKBOOK_APPSERVER_URL=http://127.0.0.1:P python -m helpers.run --target aliyun
+                                                    then again with --solutions (every checker)
     python -m helpers.provision down --env-file F              and nothing of it is left
 
 What differs from the real service is set through variables only, as a reader on loopback would:
@@ -193,17 +194,22 @@ def test_every_notebook_runs_on_aliyun(tmp_path: Path) -> None:
                 args = ["-m", "helpers.run", "--target", "aliyun"]
                 if _junit_flag():
                     args += ["--junit", str(junit)]
-                done = _run(args, {**deployed, "WORKBOOK_APPSERVER_URL": url}, timeout=1200)
-            table = done.stdout + done.stderr
-            assert done.returncode == 0, f"the notebooks on aliyun:\n{table}"
-            assert f"{len(NOTEBOOKS)} of {len(NOTEBOOKS)} notebooks passed" in table, table
-            if junit.exists():
-                _check_junit(junit)
+                run_env = {**deployed, "WORKBOOK_APPSERVER_URL": url}
+                done = _run(args, run_env, timeout=1200)
+                table = done.stdout + done.stderr
+                assert done.returncode == 0, f"the notebooks on aliyun:\n{table}"
+                if junit.exists():
+                    _check_junit(junit)
+                # The lesson's central table says the same on both targets: 07's policy × operation matrix.
+                executed = BUILD_DIR / "07_permission_control.ipynb"
+                assert _matrix_rows(executed) == _matrix_rows(ROOT / "notebooks" / executed.name)
+                # And every exercise's checker passes its reference solution there too.
+                solved = _run([*args[:4], "--solutions"], run_env, timeout=1200)
+                table += solved.stdout + solved.stderr
+                assert solved.returncode == 0, f"the notebooks on aliyun with --solutions:\n{table}"
+            assert table.count(f"{len(NOTEBOOKS)} of {len(NOTEBOOKS)} notebooks passed") == 2, table
             for secret in (key[1], deployed["WORKBOOK_ACCESS_KEY_SECRET"]):
                 assert secret not in table
-            # The lesson's central table says the same on both targets: 07's policy × operation matrix.
-            executed = BUILD_DIR / "07_permission_control.ipynb"
-            assert _matrix_rows(executed) == _matrix_rows(ROOT / "notebooks" / executed.name)
         finally:
             down = _run(["-m", "helpers.provision", "down", "--env-file", str(env_file)], cloud_env)
         _ok(down)
