@@ -130,6 +130,7 @@ def test_localcloud_serve_prints_endpoints_and_path_never_secrets(tmp_path: Path
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0
     assert info["oss_endpoint"] in out and info["sts_endpoint"] in out and info["credentials_file"] in out
+    assert info["ram_endpoint"] in out and info["profile"] == "local"
     doc = json.loads(Path(info["credentials_file"]).read_text())
     for secret in _secrets(doc):
         assert secret not in out and secret not in err

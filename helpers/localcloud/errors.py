@@ -1,5 +1,5 @@
 """Errors of the local cloud, as data. Raised anywhere, rendered once (OSS: `xml.render_error`,
-STS: `sts.app`).
+STS and RAM: `rpc_app`).
 
     LocalCloudError
     ├── OssError                 status, code, message, ec, extra elements
@@ -13,7 +13,8 @@ STS: `sts.app`).
     │   ├── MethodNotAllowed (405), BucketAlreadyExists, BucketNotEmpty, FileAlreadyExists,
     │   │   PositionNotEqualToLength, ObjectNotAppendable (409), PreconditionFailed (412),
     │   │   InvalidRange (416), InternalError (500), NotImplementedOss (501)
-    └── StsError                 status, code, message (rendered as STS JSON)
+    └── StsError                 status, code, message (rendered as STS or RAM JSON: both are
+                                 RPC-style APIs with one error document)
 
 This module imports nothing from Starlette.
 """
@@ -137,7 +138,8 @@ class CallbackFailed(OssError):
 
 
 class StsError(LocalCloudError):
-    """An STS error, rendered as STS JSON (`RequestId`, `HostId`, `Code`, `Message`, `Recommend`)."""
+    """An STS or RAM error, rendered as their JSON (`RequestId`, `HostId`, `Code`, `Message`,
+    `Recommend`)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status = status

@@ -16,7 +16,7 @@ import oss2
 from oss2.models import BucketCors
 
 from helpers.provision.clients import Target
-from helpers.provision.report import Report, StepFailed
+from helpers.provision.report import Report, StepFailed, describe
 from helpers.stack import app_cors_rule
 
 WORKBOOK_PREFIX = "users/"
@@ -33,6 +33,8 @@ def ensure_bucket(target: Target, name: str, report: Report, *, account_id: str,
     bucket = target.oss_bucket(name)
     try:
         # Readable but owned by another account (a bucket policy may allow that): not ours to use.
+        # [unverified] that real OSS's Owner/ID equals GetCallerIdentity's AccountId (it does locally;
+        # Alibaba's docs call both the account's UID).
         exists = str(bucket.get_bucket_info().owner.id) == account_id
     except (oss2.exceptions.NoSuchBucket, oss2.exceptions.AccessDenied):
         exists = False     # AccessDenied: someone else's; PutBucket then says so (BucketAlreadyExists)
@@ -42,8 +44,8 @@ def ensure_bucket(target: Target, name: str, report: Report, *, account_id: str,
         try:
             bucket.create_bucket(oss2.BUCKET_ACL_PRIVATE)
         except oss2.exceptions.OssError as exc:
-            hint = "bucket names are global: pick another with --bucket" if describe_code(exc) == \
-                "BucketAlreadyExists" else ""
+            taken = describe(exc)[0] == "BucketAlreadyExists"
+            hint = "bucket names are global: pick another with --bucket" if taken else ""
             raise StepFailed(f"create bucket {name}", exc, hint=hint) from None
         report.created("bucket", name)
     else:
@@ -58,10 +60,6 @@ def ensure_bucket(target: Target, name: str, report: Report, *, account_id: str,
             raise StepFailed(f"make bucket {name} private", exc) from None
     if cors_origin is not None:
         _ensure_cors(bucket, name, cors_origin, report)
-
-
-def describe_code(exc: oss2.exceptions.OssError) -> str:
-    return str(exc.code or "")
 
 
 def _ensure_cors(bucket: oss2.Bucket, name: str, origin: str, report: Report) -> None:
@@ -87,15 +85,20 @@ def remove_bucket(target: Target, name: str, report: Report) -> None:
     try:
         for upload in oss2.MultipartUploadIterator(bucket, prefix=WORKBOOK_PREFIX):
             bucket.abort_multipart_upload(upload.key, upload.upload_id)
-        keys = [o.key for o in oss2.ObjectIterator(bucket, prefix=WORKBOOK_PREFIX)]
-        for start in range(0, len(keys), 1000):          # DeleteMultipleObjects takes up to 1000 keys
-            bucket.batch_delete_objects(keys[start:start + 1000])
+        deleted, batch = 0, []
+        for listed in oss2.ObjectIterator(bucket, prefix=WORKBOOK_PREFIX):   # listed a page at a time
+            batch.append(listed.key)
+            if len(batch) == 1000:                    # DeleteMultipleObjects takes up to 1000 keys
+                deleted += len(bucket.batch_delete_objects(batch).deleted_keys)
+                batch = []
+        if batch:
+            deleted += len(bucket.batch_delete_objects(batch).deleted_keys)
         bucket.delete_bucket()
     except oss2.exceptions.NoSuchBucket:
         report.absent("bucket", name)
         return
     except oss2.exceptions.OssError as exc:
         hint = ("it holds objects outside users/, which the workbook did not write: they and the bucket stay"
-                if describe_code(exc) == "BucketNotEmpty" else "")
+                if describe(exc)[0] == "BucketNotEmpty" else "")
         raise StepFailed(f"delete bucket {name}", exc, hint=hint) from None
-    report.deleted("bucket", f"{name} ({len(keys)} objects under users/)" if keys else name)
+    report.deleted("bucket", f"{name} ({deleted} objects under users/)" if deleted else name)

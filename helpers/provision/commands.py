@@ -42,6 +42,24 @@ def _region(cli: str | None, environ: Mapping[str, str], recorded: Mapping[str, 
     return region
 
 
+def _origin(flag: str, url: str) -> str:
+    """`url` as an origin (scheme://host[:port]), or StepFailed: it becomes a CORS rule and a setting."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
+        raise StepFailed(f"check {flag}", code="InvalidUrl",
+                         hint=f"{url!r} is not an http(s)://host[:port] URL")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_bucket_name(name: str | None) -> None:
+    import oss2
+
+    # The SDK's own rule (3-63 of a-z 0-9 -, not starting or ending with -); OSS says InvalidBucketName.
+    if name is not None and not oss2.utils.is_valid_bucket_name(name):
+        raise StepFailed("check the bucket name", code="InvalidBucketName",
+                         hint=f"{name!r}: 3-63 of a-z, 0-9 and -, starting and ending alphanumeric")
+
+
 def _account(target: Target) -> str:
     try:
         return account_id(target)
@@ -112,6 +130,9 @@ def up(env_file: Path, environ: Mapping[str, str], *, bucket: str | None = None,
        app_url: str = DEFAULT_APP_URL, public_url: str | None = None, report: Report | None = None) -> Report:
     """Create or update everything the workbook needs on Alibaba Cloud and write `env_file`."""
     report = report or Report()
+    _check_bucket_name(bucket)
+    app_url = _origin("--app-url", app_url)
+    public_url = _origin("--public-url", public_url) if public_url else None
     recorded = read_env_file(env_file)
     target = Target.from_env({**recorded, **environ}, _region(region, environ, recorded))
     account = _account(target)

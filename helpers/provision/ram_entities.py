@@ -149,7 +149,8 @@ def ensure_access_key(client: Any, recorded: tuple[str, str] | None, report: Rep
     """The user's AccessKey: the one recorded in the env file if RAM still has it, else a new one.
 
     RAM shows a secret only when it creates a key, so keys the env file does not hold are useless
-    here; rather than pile up more, refuse and say which keys exist."""
+    here; rather than pile up more, refuse and say which keys exist (`SecretNotInEnvFile` is this
+    command's own code, not a RAM one)."""
     existing = _key_ids(client)
     if recorded and recorded[0] in existing:
         report.unchanged("access-key", f"{mask_key_id(recorded[0])} of user {USER_NAME}")

@@ -62,7 +62,10 @@ class StepFailed(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        where = f"HTTP {self.status}" if self.status else "no answer"
+        if self.status:
+            where = f"HTTP {self.status}"
+        else:   # no HTTP status: the service did not answer, or we refused before asking it
+            where = "no answer" if self.code == "Unreachable" else "checked before sending"
         text = f"error: {self.step}: {self.code} ({where})"
         return f"{text}: {self.hint}" if self.hint else text
 

@@ -82,8 +82,10 @@ def test_the_env_file_holds_every_setting_and_no_secret_is_printed(
     assert values["WORKBOOK_APPSERVER_URL"] == "http://127.0.0.1:8765"
     assert set(json.loads(values["WORKBOOK_APP_USERS"])) == {"alice", "bob"}
     assert json.loads(values["WORKBOOK_CALLBACK_KEY_URL_PREFIXES"]) == [
-        "http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/",
-        owner_env["WORKBOOK_OSS_ENDPOINT"] + "/_localcloud/callback_pub_key_v1.pem"]   # loopback OSS only
+        "http://gosspublic.alicdn.com/",
+        "https://gosspublic.alicdn.com/",
+        owner_env["WORKBOOK_OSS_ENDPOINT"] + "/_localcloud/callback_pub_key_v1.pem",
+    ]  # loopback OSS only
     assert len(values["WORKBOOK_SESSION_SECRET"]) >= 32
     assert values["WORKBOOK_ACCESS_KEY_ID"] != owner_env["ALIBABA_CLOUD_ACCESS_KEY_ID"]
     secrets = [
@@ -98,9 +100,18 @@ def test_the_env_file_holds_every_setting_and_no_secret_is_printed(
     assert values["WORKBOOK_ACCESS_KEY_ID"][:8] in out
 
     # The session secret and the passwords are generated once and kept; the app URL can change.
-    code, out, err = provision("up", "--env-file", str(env_file), "--app-url", "http://127.0.0.1:9876")
+    code, out, err = provision(
+        "up",
+        "--env-file",
+        str(env_file),
+        "--app-url",
+        "http://127.0.0.1:9876",
+        "--public-url",
+        "https://app.example.com",
+    )
     assert code == 0, err
     again = read_env_file(env_file)
+    assert again["WORKBOOK_APPSERVER_PUBLIC_URL"] == "https://app.example.com"
     assert "updated   cors" in out and "updated   env-file" in out
     for name in ("WORKBOOK_SESSION_SECRET", "WORKBOOK_APP_USERS", "WORKBOOK_ACCESS_KEY_SECRET"):
         assert again[name] == values[name]

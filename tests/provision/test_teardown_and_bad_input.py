@@ -190,7 +190,7 @@ def test_a_key_without_ram_permissions(
     ("region", "expected"),
     [
         ("xx-nowhere-1", "error: read bucket workbook-{account}-xx-nowhere-1: InvalidArgument (HTTP 400)"),
-        ("Mars", "error: check the region: InvalidRegionId (no answer)"),
+        ("Mars", "error: check the region: InvalidRegionId (checked before sending)"),
     ],
 )
 def test_an_unknown_region(
@@ -220,3 +220,32 @@ def test_no_owner_key(provision: Run, env_file: Path, owner_env: dict[str, str])
     code, out, err = provision("up", "--env-file", str(env_file), env=env)
     no_traceback(out, err)
     assert code == 2 and "ALIBABA_CLOUD_ACCESS_KEY_ID" in err
+
+
+def test_down_without_the_env_file_goes_by_the_names(
+    provision: Run, env_file: Path, tmp_path: Path, target: Any, account_id: str
+) -> None:
+    assert provision("up", "--env-file", str(env_file))[0] == 0
+    env_file.unlink()  # lost
+    code, out, err = provision("down", "--env-file", str(tmp_path / "never-written.env"))
+    assert code == 0, err
+    assert ram_state(target.ram()) == GONE
+    bucket = f"workbook-{account_id}-{REGION}"
+    assert f"deleted   bucket {bucket}\n" in out and f"deleted   bucket {bucket}-other\n" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--bucket", "Bad_Name"], "error: check the bucket name: InvalidBucketName"),
+        (["--bucket", "x" * 64], "error: check the bucket name: InvalidBucketName"),
+        (["--app-url", "not a url"], "error: check --app-url: InvalidUrl"),
+        (["--public-url", "ftp://example.com"], "error: check --public-url: InvalidUrl"),
+    ],
+)
+def test_bad_arguments(provision: Run, env_file: Path, args: list[str], expected: str) -> None:
+    code, out, err = provision("up", "--env-file", str(env_file), *args)
+    no_traceback(out, err)
+    assert code == 2
+    assert err.splitlines() == [err.splitlines()[0], "already created: nothing"]
+    assert err.startswith(expected + " (checked before sending): ")

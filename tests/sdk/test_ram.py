@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from alibabacloud_ram20150501 import models as m
 from alibabacloud_ram20150501.client import Client as TeaRamClient
@@ -371,3 +373,39 @@ def test_local_profile_seeds_its_identities_into_ram(cloud: LocalCloudServer, cr
         cloud.ram_endpoint, Key(creds["appserver"]["access_key_id"], creds["appserver"]["access_key_secret"])
     )
     assert refused(lambda: app.list_users(m.ListUsersRequest())) == (403, "NoPermission")
+
+
+def test_concurrent_creates_of_one_name_make_one_user(
+    ram: TeaRamClient, unique: Callable[[str], str]
+) -> None:
+    name = unique("race")
+
+    def create(_: int) -> tuple[int, str] | str:
+        try:
+            return ram.create_user(m.CreateUserRequest(user_name=name)).body.user.user_name
+        except Exception as exc:  # noqa: BLE001 - the refusal is the result
+            return tea_error(exc)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(create, range(6)))
+    assert results.count(name) == 1
+    assert [r for r in results if r != name] == [(409, "EntityAlreadyExists.User")] * 5
+
+
+def test_bad_input_gets_a_ram_json_error_never_a_500(fresh: LocalCloudServer) -> None:
+    cases = [
+        httpx.post(fresh.ram_endpoint + "/?Action=ListUsers&Version=2015-05-01&%FF=1", trust_env=False),
+        httpx.post(fresh.ram_endpoint + "/?Action=Nope&Version=2015-05-01", trust_env=False),
+        httpx.post(fresh.ram_endpoint + "/?Action=ListUsers&Version=2015-05-01", trust_env=False),
+        httpx.get(fresh.ram_endpoint + "/_localcloud/stats", trust_env=False),
+        httpx.put(fresh.ram_endpoint + "/", trust_env=False),
+    ]
+    codes = [(r.status_code, r.json()["Code"]) for r in cases]
+    assert codes == [
+        (400, "InvalidParameter"),
+        (404, "InvalidAction.NotFound"),
+        (400, "MissingAccessKeyId"),
+        (404, "InvalidAction.NotFound"),
+        (405, "UnsupportedHTTPMethod"),
+    ]
+    assert all("product=Ram" in r.json()["Recommend"] for r in cases)

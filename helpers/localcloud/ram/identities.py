@@ -57,6 +57,7 @@ def create_user(call: RamCall) -> dict[str, Any]:
         raise already_exists("User")
     if len(call.data.users) >= MAX_USERS:
         raise limit_exceeded("User", "The count of users beyond the current limits.")
+    # A user created without DisplayName shows its UserName there [unverified].
     user = User(name, new_digits("2", 16), call.now, call.now, display_name=display or name,
                 mobile_phone=mobile or "", email=email or "", comments=comments or "")
     call.data.users[name.casefold()] = user

@@ -31,6 +31,7 @@ MAX_TRUST_DOCUMENT = 4096      # [unverified] ram-api.md §10: the trust-policy 
 # ---- errors -----------------------------------------------------------------------------------------
 
 def already_exists(what: str) -> StsError:
+    # Policy: EM's text is a copy-paste slip ("The group ..."); "The policy ..." is [unverified].
     return StsError(409, f"EntityAlreadyExists.{what}", f"The {what.lower()} does already EXIST.")
 
 

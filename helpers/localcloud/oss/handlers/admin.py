@@ -1,4 +1,5 @@
-"""Local-only endpoints under `/_localcloud/` on the OSS port (loopback only, except the public key).
+"""Local-only endpoints under `/_localcloud/` on the OSS port (loopback only, except the public key;
+the cloud-shaped profile serves only the public key, see `oss.app`).
 
 - `GET  callback_pub_key_v1.pem`: the PEM that verifies this local cloud's callback signatures.
 - `GET  health`: liveness plus the endpoints.
@@ -32,7 +33,7 @@ async def public_key(c: Call) -> Response:
 
 async def health(c: Call) -> Response:
     return _json({"status": "ok", "oss_endpoint": c.ctx.oss_base_url, "sts_endpoint": c.ctx.sts_base_url,
-                  "region": c.ctx.region})
+                  "ram_endpoint": c.ctx.ram_base_url, "region": c.ctx.region})
 
 
 def _clock_state(c: Call) -> dict[str, object]:
