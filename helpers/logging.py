@@ -6,6 +6,8 @@
     mask_json({"AccessKeySecret": ...})  -> deep copy, secret fields masked (any nesting)
     mask_text("… security-token=CAIS…")  -> free text with `name=value`, `"name": "value"` and
                                             `Authorization: …` secrets masked
+    mask_error("… AccessKeyId=LTAI…")    -> mask_text, and AccessKey IDs in `name=value` shortened
+                                            (error texts shown to a reader: SDK errors hold URLs)
     SecretMaskingFilter                  -> logging.Filter applying mask_text to every record
     configure_logging(level)             -> one stderr handler with the filter (idempotent)
 
@@ -134,6 +136,17 @@ def mask_text(text: str) -> str:
     text = _AUTH_LINE.sub(lambda m: f"{m[1]}{m[2]}{_mask_authorization(m[3].strip())}", text)
     text = _KV.sub(lambda m: f"{m[1]}={mask_secret(m[2])}", text)
     return text
+
+
+# AccessKeyId=, OSSAccessKeyId= (query strings of signed requests)
+_KEY_ID_KV = re.compile(r"(?i)(?<![\w-])((?:oss)?accesskeyid)=([^&\s\"',;]+)")
+
+
+def mask_error(text: str) -> str:
+    """An error text fit for a notebook's output: `mask_text`, and AccessKey IDs in `name=value`
+    shortened as `mask_key_id` does (an ID is not a secret, but a signed URL quoted by an SDK
+    error need not name the key that signed it)."""
+    return _KEY_ID_KV.sub(lambda m: f"{m[1]}={mask_key_id(m[2])}", mask_text(text))
 
 
 class SecretMaskingFilter(logging.Filter):

@@ -34,7 +34,7 @@ import oss2
 from helpers.client.results import call_oss2
 from helpers.lessons.permissions import download_scope, upload_scope
 from helpers.logging import mask_key_id, mask_secret, mask_url
-from helpers.refusals import describe_error
+from helpers.refusals import describe_error, error_text
 from helpers.sequence_diagram import mermaid, to_markdown
 
 if TYPE_CHECKING:
@@ -303,7 +303,7 @@ class TokenConsole(w.VBox):
             r.lines.append(
                 f"refused: {got.status} {got.code} — {got.message}"
                 if got.code
-                else f"failed: {type(exc).__name__}: {exc}"
+                else f"failed: {error_text(exc)}"
             )
         exchanges = [e for e in self.book.recorder.exchanges() if e.t >= started]
         r.diagram = mermaid(exchanges, title=f"{action} ({r.user})") if exchanges else ""

@@ -7,8 +7,11 @@
     book.diagram()                          # the Mermaid sequence diagram of what just happened
 
 Outputs say where they come from (the local cloud or Alibaba Cloud). Nothing here prints a secret:
-credentials are shown masked, passwords never. What only the local cloud can do (move its clock,
-call back to loopback) is behind `book.local_only(...)`, which explains and skips on `aliyun`.
+credentials are shown masked, passwords never, and error texts (refusals, and in a kernel every
+uncaught error) go through `helpers.logging.mask_error`. The developer's AssumeRole uses the app
+server's own STS call (`helpers.sts_client`), so an `https://` STS endpoint is reached over TLS.
+What only the local cloud can do (move its clock, call back to loopback) is behind
+`book.local_only(...)`, which explains and skips on `aliyun`.
 Imports `helpers.localcloud` nowhere: the local cloud is reached over HTTP only.
 """
 
@@ -28,20 +31,32 @@ import httpx
 
 from helpers import http_clients, stack
 from helpers.displays import show_client_credentials, show_credentials, show_json, show_result, show_table
-from helpers.logging import mask_secret
-from helpers.refusals import NotRefused, Refusal, describe_error, refused
+from helpers.logging import mask_error, mask_secret
+from helpers.refusals import NotRefused, Refusal, describe_error, error_text, refused
 from helpers.sequence_diagram import display_mermaid, mermaid
 from helpers.trace import Recorder
 
 # The notebooks call everything as `workbook.<name>`; refusals and displays live in their own modules.
-__all__ = ["ALIYUN_ENV", "Book", "NotRefused", "Refusal", "Target", "WorkbookError", "connect",
-           "describe_error", "refused", "show_client_credentials", "show_credentials", "show_json",
-           "show_result", "show_table"]
+__all__ = ["ALIYUN_ENV", "ALIYUN_ENV_HELP", "Book", "NotRefused", "Refusal", "Target", "WorkbookError",
+           "connect", "describe_error", "error_text", "refused", "show_client_credentials",
+           "show_credentials", "show_json", "show_result", "show_table"]
 
 Target = Literal["local", "aliyun"]
-ALIYUN_ENV = ("WORKBOOK_OSS_ENDPOINT", "WORKBOOK_STS_ENDPOINT", "WORKBOOK_REGION", "WORKBOOK_BUCKET",
-              "WORKBOOK_ROLE_ARN", "WORKBOOK_ACCESS_KEY_ID", "WORKBOOK_ACCESS_KEY_SECRET",
-              "WORKBOOK_APPSERVER_URL")
+# What `connect("aliyun")` reads, and what each is (the message names the missing ones).
+ALIYUN_ENV_HELP = {
+    "WORKBOOK_OSS_ENDPOINT": "the OSS endpoint of your region, e.g. https://oss-cn-hangzhou.aliyuncs.com",
+    "WORKBOOK_STS_ENDPOINT": "the STS endpoint, e.g. https://sts.cn-hangzhou.aliyuncs.com",
+    "WORKBOOK_REGION": "the region id, e.g. cn-hangzhou",
+    "WORKBOOK_BUCKET": "the workbook's bucket (written by `python -m helpers.provision up`)",
+    "WORKBOOK_ROLE_ARN": "the role the app server assumes (written by provisioning)",
+    "WORKBOOK_ACCESS_KEY_ID": "the app server's RAM user key (written by provisioning)",
+    "WORKBOOK_ACCESS_KEY_SECRET": "its secret (written by provisioning)",
+    "WORKBOOK_APP_USERS": "the demo app users as JSON, the same the app server serves",
+    "WORKBOOK_APPSERVER_URL": "where YOUR app server answers (the notebooks' client talks to it): set it "
+                              "after `python -m helpers.appserver serve --public-url URL` is up, "
+                              "e.g. https://app.example.com",
+}
+ALIYUN_ENV = tuple(ALIYUN_ENV_HELP)
 
 
 class WorkbookError(RuntimeError):
@@ -130,33 +145,31 @@ class Book:
 
     def assume_role(self, policy: str | Mapping[str, Any] | None, *, session_name: str = "workbook",
                     duration: int = 900) -> dict[str, str]:
-        """AssumeRole as the developer's app server does (its RAM key, through the official STS SDK):
-        the returned temporary credentials (Credentials block of the STS answer)."""
-        from aliyunsdkcore.client import AcsClient
-        from aliyunsdksts.request.v20150401.AssumeRoleRequest import AssumeRoleRequest
+        """AssumeRole as the developer's app server does (its RAM key, through the same STS SDK call,
+        `helpers.sts_client.assume_role`): the returned temporary credentials (Credentials block of
+        the STS answer). Raises `StsRefused` (STS's status and code) or `StsUnreachable`; neither
+        carries the signed request."""
+        from helpers.sts_client import StsRefused, StsUnreachable
+        from helpers.sts_client import assume_role as sts_assume_role
 
         ak, secret = self.developer_key
         if not ak:
             raise WorkbookError("the developer's RAM key is not configured for this target")
-        client = AcsClient(ak, secret, self.region)
-        req = AssumeRoleRequest()
-        scheme, _, host = self.sts_endpoint.rpartition("://")
-        req.set_endpoint(host)
-        req.set_protocol_type(scheme or "https")
-        req.set_RoleArn(self.role_arn)
-        req.set_RoleSessionName(session_name)
-        req.set_DurationSeconds(duration)
-        if policy is not None:
-            req.set_Policy(policy if isinstance(policy, str) else json.dumps(policy))
         started = time.time()
         path = f"/?Action=AssumeRole&RoleSessionName={session_name}"
         try:
-            creds = dict(json.loads(client.do_action_with_exception(req))["Credentials"])
-        except Exception as exc:  # recorded for the diagram, then re-raised unchanged
+            answer = sts_assume_role(endpoint=self.sts_endpoint, region=self.region, access_key_id=ak,
+                                     access_key_secret=secret, role_arn=self.role_arn,
+                                     session_name=session_name, duration=duration,
+                                     policy=None if policy is None else
+                                     policy if isinstance(policy, str) else json.dumps(policy))
+        except (StsRefused, StsUnreachable) as exc:  # recorded for the diagram, then re-raised unchanged
             got = describe_error(exc)
             self.recorder.record(t=started, end=time.time(), source="AppServer", target="STS", method="POST",
-                                 path=path, status=got.status or 400, note=got.code)
+                                 path=path, status=got.status, note=got.code or "unreachable")
             raise
+        creds = {"AccessKeyId": answer.access_key_id, "AccessKeySecret": answer.access_key_secret,
+                 "SecurityToken": answer.security_token, "Expiration": answer.expiration}
         # Shown in diagrams as the app server's call (it is the developer's key); masked on the way in.
         self.recorder.record(t=started, end=time.time(), source="AppServer", target="STS", method="POST",
                              path=path, status=200, note=f"AccessKeyId {mask_secret(creds['AccessKeyId'])}")
@@ -252,7 +265,9 @@ class Book:
 
 
 def connect(target: Target = "local", *, state_dir: str | Path | None = None) -> Book:
-    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env)."""
+    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env).
+    In a notebook kernel, also masks every uncaught error from here on (`mask_uncaught_errors`)."""
+    mask_uncaught_errors()
     if target == "local":
         info = stack.up(Path(state_dir) if state_dir else None)
         doc = json.loads(Path(info.credentials_file).read_text(encoding="utf-8"))
@@ -268,14 +283,48 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
     if target == "aliyun":
         missing = [name for name in ALIYUN_ENV if not os.environ.get(name)]
         if missing:
-            raise WorkbookError("target 'aliyun' needs these environment variables (see the README): "
-                                + ", ".join(missing))
-        users = json.loads(os.environ.get("WORKBOOK_APP_USERS", "{}"))
+            raise WorkbookError("target 'aliyun' needs these environment variables (see the README's "
+                                "deployment sequence):\n" + "\n".join(f"  {name}: {ALIYUN_ENV_HELP[name]}"
+                                                                       for name in missing))
+        try:
+            users = json.loads(os.environ["WORKBOOK_APP_USERS"])
+        except ValueError:
+            users = None
+        if not isinstance(users, dict) or not users:
+            raise WorkbookError('WORKBOOK_APP_USERS must be a JSON object of the demo users: '
+                                '{"alice": "<password>", ...}')
         return Book("aliyun", os.environ["WORKBOOK_OSS_ENDPOINT"], os.environ["WORKBOOK_STS_ENDPOINT"],
-                    os.environ["WORKBOOK_APPSERVER_URL"], os.environ["WORKBOOK_BUCKET"],
+                    os.environ["WORKBOOK_APPSERVER_URL"].rstrip("/"), os.environ["WORKBOOK_BUCKET"],
                     os.environ["WORKBOOK_REGION"], os.environ["WORKBOOK_ROLE_ARN"], users,
                     (os.environ["WORKBOOK_ACCESS_KEY_ID"], os.environ["WORKBOOK_ACCESS_KEY_SECRET"]))
     raise WorkbookError(f"unknown target {target!r}: use 'local' or 'aliyun'")
+
+
+def mask_uncaught_errors(shell: Any = None) -> bool:
+    """Show every uncaught error of this IPython shell (the running kernel's by default) masked by
+    `helpers.logging.mask_error`, traceback and message alike: an SDK error's text can quote a whole
+    signed request. Idempotent; False when there is no IPython shell (plain Python, tests)."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    if getattr(shell, "_workbook_masks_errors", False):
+        return True
+
+    def show_masked(self: Any, etype: type[BaseException], value: BaseException, tb: Any,
+                    tb_offset: int | None = None) -> list[str]:
+        stb = [mask_error(line) for line in
+               self.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)]
+        self._showtraceback(etype, mask_error(str(value)), stb)   # the kernel sends `str(evalue)`
+        return stb
+
+    shell.set_custom_exc((Exception,), show_masked)
+    shell._workbook_masks_errors = True
+    return True
 
 
 # --- health probes and plain displays ----------------------------------------------------------------

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from helpers.exercises.marks import Marks, not_answered
+from helpers.refusals import error_text
 
 WANTED = {"bucket": "bucket", "object": "object", "size": "size", "user": "x:user"}
 KEY = "users/alice/exercise-callback.txt"
@@ -43,7 +44,7 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
     try:
         captured = capture_callback(alice, KEY, DATA, body_template=answer)
     except Exception as exc:  # OSS refusing the template is an answer to report
-        marks.expect(False, "OSS accepts the callback", f"{type(exc).__name__}: {exc}")
+        marks.expect(False, "OSS accepts the callback", error_text(exc))
         return marks.finish(strict=strict)
     try:
         doc = json.loads(captured.body)

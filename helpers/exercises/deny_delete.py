@@ -11,6 +11,7 @@ import oss2
 
 from helpers.exercises._marks import mark, not_answered, verdict
 from helpers.lessons import permissions
+from helpers.refusals import error_text
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
@@ -68,7 +69,7 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> None:
         creds = book.assume_role(policy, session_name="alice-exercise")
     except Exception as exc:  # STS refusing the policy is an answer to report, not a crash
         return verdict(
-            [mark(False, f"STS accepts the policy ({type(exc).__name__}: {exc})")],
+            [mark(False, f"STS accepts the policy ({error_text(exc)})")],
             strict=strict,
             what="deny delete",
         )

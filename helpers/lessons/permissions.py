@@ -150,7 +150,7 @@ def leaked_key_vs_token() -> list[dict[str, str]]:
     return [
         {
             "attacker holds": "AccessKey in the app binary",
-            "reaches": "every object of the bucket (the role: oss:*)",
+            "reaches": "every app user's files (all the role allows)",
             "for how long": "until someone notices and rotates the key",
             "revoke": "rotate, ship a new app",
         },

@@ -10,6 +10,7 @@ import json
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from helpers import http_clients, stack
 from helpers.client.results import raise_for_oss
@@ -43,9 +44,18 @@ def describe_credentials_file(book: Book) -> None:
         print(f"  {section:<11} read by {READERS.get(section, '?')}")
 
 
+def object_url(endpoint: str, bucket: str, key: str) -> str:
+    """The object's URL as the SDKs address it: path style on an IP or localhost endpoint (the local
+    cloud, on any target), virtual-hosted style (`bucket.host`) on a named one (oss2's own rule)."""
+    from oss2.utils import is_ip_or_localhost
+
+    if is_ip_or_localhost(urlsplit(endpoint).netloc):
+        return f"{endpoint}/{bucket}/{key}"
+    return endpoint.replace("://", f"://{bucket}.", 1) + "/" + key
+
+
 def anonymous_get(book: Book, key: str) -> None:
     """GET an object with no credentials at all, as anyone on the internet could try."""
-    url = f"{book.oss_endpoint}/{book.bucket}/{key}" if book.target == "local" else \
-        book.oss_endpoint.replace("://", f"://{book.bucket}.", 1) + "/" + key
+    url = object_url(book.oss_endpoint, book.bucket, key)
     raise_for_oss(http_clients.get(url, timeout=30))
     print("GET 200 — the object is public")

@@ -16,14 +16,13 @@ requested duration), added to our own clock at receipt. So a skewed clock (or th
 moved clock) never makes us cache expired credentials or refresh valid ones. `server_now()`
 estimates the STS server's current time for expiry stamps we hand out.
 
-AssumeRole uses alibabacloud-sts20150401 (tea), whose response carries the HTTP headers. The
+AssumeRole uses alibabacloud-sts20150401 (`helpers.sts_client`), whose response carries the HTTP headers. The
 app server's RAM key stays here; errors carry only the STS error code. Imports no FastAPI.
 """
 
 from __future__ import annotations
 
 import email.utils
-import functools
 import json
 import logging
 import re
@@ -33,8 +32,8 @@ from calendar import timegm
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
-from urllib.parse import urlsplit
 
+from helpers import sts_client
 from helpers.appserver.errors import UpstreamError
 from helpers.logging import mask_secret
 from helpers.trace import Exchange
@@ -129,64 +128,40 @@ def _parse_expiration(value: str) -> float:
     return float(timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
 
 
-@functools.cache
-def _load_sdk() -> tuple[Any, Any, Any, type[Exception], type[Exception]]:
-    """The tea STS SDK's modules and exceptions, imported once."""
-    from alibabacloud_sts20150401 import models as sts_models
-    from alibabacloud_sts20150401.client import Client
-    from alibabacloud_tea_openapi import models as api_models
-    from Tea.exceptions import TeaException, UnretryableException
-
-    return sts_models, Client, api_models, TeaException, UnretryableException
-
-
 class SdkAssumeRole:
-    """AssumeRole with the app server's RAM key through alibabacloud-sts20150401.
+    """AssumeRole with the app server's RAM key through alibabacloud-sts20150401
+    (`helpers.sts_client`, shared with the notebooks' developer view).
 
     `settings.sts_endpoint` may carry a scheme (`http://127.0.0.1:PORT` for the local cloud,
-    `https://sts.cn-hangzhou.aliyuncs.com` on Alibaba Cloud); the tea SDK wants `endpoint` without
-    it plus `protocol` (reference §10.6).
+    `https://sts.cn-hangzhou.aliyuncs.com` on Alibaba Cloud); without one it is HTTPS.
     """
 
     def __init__(self, settings: Settings) -> None:
-        endpoint = settings.sts_endpoint or f"https://sts.{settings.region}.aliyuncs.com"
-        parts = urlsplit(endpoint if "://" in endpoint else "https://" + endpoint)
         self._settings = settings
-        self._endpoint = parts.netloc
-        self._protocol = parts.scheme
-        _load_sdk()     # ~150 ms of imports: paid at start-up, not by the first app user's request
+        self._endpoint = settings.sts_endpoint or f"https://sts.{settings.region}.aliyuncs.com"
+        sts_client.load_sdk()     # ~150 ms of imports: paid at start-up, not by the first app user's request
 
     def __call__(self, *, session_name: str, policy: str, duration: int) -> Issued:
-        sts_models, Client, api_models, TeaException, UnretryableException = _load_sdk()  # noqa: N806
         s = self._settings
-        config = api_models.Config(access_key_id=s.access_key_id,
-                                   access_key_secret=s.access_key_secret.get_secret_value(),
-                                   endpoint=self._endpoint, protocol=self._protocol, region_id=s.region,
-                                   connect_timeout=5000, read_timeout=10000)
-        request = sts_models.AssumeRoleRequest(role_arn=s.role_arn, role_session_name=session_name,
-                                               policy=policy, duration_seconds=duration)
         try:
-            response = Client(config).assume_role(request)
-        except UnretryableException:
-            # tea wraps transport errors (connection refused, timeout) in this one class.
-            logger.warning("AssumeRole: STS at %s is unreachable", self._endpoint)
+            answer = sts_client.assume_role(
+                endpoint=self._endpoint, region=s.region, access_key_id=s.access_key_id,
+                access_key_secret=s.access_key_secret.get_secret_value(), role_arn=s.role_arn,
+                session_name=session_name, policy=policy, duration=duration)
+        except sts_client.StsUnreachable as exc:
+            logger.warning("AssumeRole: %s", exc)
             raise UpstreamError("STS is unreachable") from None
-        except TeaException as exc:
-            code = getattr(exc, "code", None) or type(exc).__name__
-            data = getattr(exc, "data", None)
-            request_id = data.get("RequestId", "?") if isinstance(data, dict) else "?"
-            logger.warning("AssumeRole refused: %s (request id %s)", code, request_id)
-            raise UpstreamError(f"STS AssumeRole failed: {code}") from None
-        c = response.body.credentials
-        expiration = str(c.expiration)
-        server_time = _parse_expiration(expiration) - duration
-        date = {k.lower(): v for k, v in (response.headers or {}).items()}.get("date")
-        if date:
+        except sts_client.StsRefused as exc:
+            logger.warning("AssumeRole refused: %s (request id %s)", exc.code, exc.request_id or "?")
+            raise UpstreamError(f"STS AssumeRole failed: {exc.code}") from None
+        server_time = _parse_expiration(answer.expiration) - duration
+        if answer.date:
             try:
-                server_time = email.utils.parsedate_to_datetime(date).timestamp()
+                server_time = email.utils.parsedate_to_datetime(answer.date).timestamp()
             except (TypeError, ValueError):
                 logger.info("STS Date header unreadable; using Expiration - DurationSeconds")
-        return Issued(c.access_key_id, c.access_key_secret, c.security_token, expiration, server_time)
+        return Issued(answer.access_key_id, answer.access_key_secret, answer.security_token,
+                      answer.expiration, server_time)
 
 
 class StsBroker:
