@@ -300,11 +300,7 @@ class TokenConsole(w.VBox):
         except Exception as exc:  # a refusal is a result to show, not a crash of the form
             got = describe_error(exc)
             r.ok = False
-            r.lines.append(
-                f"refused: {got.status} {got.code} — {got.message}"
-                if got.code
-                else f"failed: {type(exc).__name__}: {exc}"
-            )
+            r.lines.extend(got.lines() if got.code else [f"failed: {type(exc).__name__}: {exc}"])
         exchanges = [e for e in self.book.recorder.exchanges() if e.t >= started]
         r.diagram = mermaid(exchanges, title=f"{action} ({r.user})") if exchanges else ""
         self.last = r

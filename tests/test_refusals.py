@@ -23,7 +23,11 @@ def test_http_refusal_shows_the_oss_xml_code(workbook_bucket: oss2.Bucket,
     with refused("AccessDenied", status=403) as outcome:
         _anonymous_get(workbook_bucket, "refusals/private.txt")
     assert outcome.code == "AccessDenied" and outcome.status == 403 and outcome.message
-    assert capsys.readouterr().out.startswith("refused: 403 AccessDenied — ")
+    out = capsys.readouterr().out
+    assert out.startswith("refused: 403 AccessDenied — ")
+    # OSS's <EC> and <RecommendDoc> follow on the next line, as the local cloud sent them
+    assert outcome.ec and outcome.recommend_doc.endswith(outcome.ec)
+    assert out.splitlines()[1] == f"  EC {outcome.ec} · {outcome.recommend_doc}"
 
 
 def test_sdk_refusal_is_described_from_the_sdk_exception(workbook_bucket: oss2.Bucket) -> None:
@@ -32,6 +36,44 @@ def test_sdk_refusal_is_described_from_the_sdk_exception(workbook_bucket: oss2.B
         bucket.get_object("x.txt")
     got = describe_error(info.value)
     assert (got.status, got.code) == (403, "InvalidAccessKeyId")
+    assert got.ec == info.value.details["EC"] and got.ec.startswith("0002-")
+    assert got.recommend_doc == info.value.details["RecommendDoc"]
+
+
+def test_v2_sdk_refusal_carries_the_ec(cloud, workbook_bucket: oss2.Bucket) -> None:
+    import alibabacloud_oss_v2 as oss_v2
+
+    cfg = oss_v2.config.load_default()
+    cfg.credentials_provider = oss_v2.credentials.StaticCredentialsProvider("LTAInotakey", "not-a-secret")
+    cfg.region, cfg.endpoint, cfg.use_path_style = "cn-hangzhou", workbook_bucket.endpoint, True
+    with pytest.raises(oss_v2.exceptions.OperationError) as info:
+        oss_v2.Client(cfg).get_object(oss_v2.models.GetObjectRequest(bucket=BUCKET, key="x.txt"))
+    got = describe_error(info.value.unwrap())
+    assert got.code == "InvalidAccessKeyId" and got.ec.startswith("0002-")
+    assert got.recommend_doc.endswith(got.ec)
+
+
+def test_the_clients_refusal_keeps_the_ec(workbook_bucket: oss2.Bucket) -> None:
+    """The mobile client translates SDK and HTTP errors into its own; the EC must survive both."""
+    from helpers.client.results import call_oss2, http_error
+
+    bucket = oss2.Bucket(oss2.Auth("LTAInotakey", "not-a-secret"), workbook_bucket.endpoint, BUCKET)
+    with pytest.raises(Exception) as info:
+        call_oss2(lambda: bucket.get_object("x.txt"))
+    via_sdk = describe_error(info.value)
+    workbook_bucket.put_object("refusals/private.txt", b"private")
+    answer = httpx.get(f"{workbook_bucket.endpoint}/{BUCKET}/refusals/private.txt", trust_env=False)
+    via_http = describe_error(http_error(answer))
+    assert via_sdk.ec.startswith("0002-") and via_sdk.recommend_doc.endswith(via_sdk.ec)
+    assert via_http.code == "AccessDenied" and via_http.ec and via_http.recommend_doc.endswith(via_http.ec)
+
+
+def test_a_refusal_without_ec_prints_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers.client.errors import app_server_error
+
+    with refused(status=401):
+        raise app_server_error(401, "wrong username or password")
+    assert capsys.readouterr().out == "refused: 401 — wrong username or password\n"
 
 
 def test_a_step_that_goes_through_is_not_a_refusal() -> None:
