@@ -17,6 +17,10 @@ from dataclasses import dataclass
 
 import httpx
 
+# The local cloud sends this EC where its references name no real one [helpers/localcloud/errors.py
+# DEFAULT_EC]; shown as such, without its meaningless RecommendDoc link. Real OSS sends a real EC.
+PLACEHOLDER_EC = "0000-00000000"
+
 
 class NotRefused(AssertionError):
     """A step that should have been refused went through: the lesson would be wrong."""
@@ -34,7 +38,9 @@ class Refusal:
         """`refused: <status> <code> — <message>`, then `  EC <ec> · <RecommendDoc>` when OSS sent one."""
         head = " ".join(str(x) for x in (self.status, self.code) if x)
         out = [f"refused: {head} — {self.message}"]
-        if self.ec or self.recommend_doc:
+        if self.ec == PLACEHOLDER_EC:
+            out.append(f"  EC {self.ec} (the local cloud's placeholder: Alibaba Cloud sends the real EC)")
+        elif self.ec or self.recommend_doc:
             parts = [f"EC {self.ec}" if self.ec else "", self.recommend_doc]
             out.append("  " + " · ".join(x for x in parts if x))
         return out

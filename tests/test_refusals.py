@@ -23,11 +23,19 @@ def test_http_refusal_shows_the_oss_xml_code(workbook_bucket: oss2.Bucket,
     with refused("AccessDenied", status=403) as outcome:
         _anonymous_get(workbook_bucket, "refusals/private.txt")
     assert outcome.code == "AccessDenied" and outcome.status == 403 and outcome.message
-    out = capsys.readouterr().out
-    assert out.startswith("refused: 403 AccessDenied — ")
-    # OSS's <EC> and <RecommendDoc> follow on the next line, as the local cloud sent them
-    assert outcome.ec and outcome.recommend_doc.endswith(outcome.ec)
-    assert out.splitlines()[1] == f"  EC {outcome.ec} · {outcome.recommend_doc}"
+    assert capsys.readouterr().out.startswith("refused: 403 AccessDenied — ")
+
+
+def test_http_refusal_shows_ec_and_recommend_doc(workbook_bucket: oss2.Bucket, admin_auth: oss2.Auth,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A URL signed with the right key id but a wrong secret: OSS's <EC> and <RecommendDoc> follow on
+    the next line, as the local cloud sent them."""
+    workbook_bucket.put_object("refusals/signed.txt", b"signed")
+    wrong = oss2.Bucket(oss2.Auth(admin_auth.id, "not-the-secret"), workbook_bucket.endpoint, BUCKET)
+    with refused("SignatureDoesNotMatch", status=403) as outcome:
+        httpx.get(wrong.sign_url("GET", "refusals/signed.txt", 60), trust_env=False).raise_for_status()
+    assert outcome.ec == "0002-00000040" and outcome.recommend_doc.endswith(outcome.ec)
+    assert capsys.readouterr().out.splitlines()[1] == f"  EC {outcome.ec} · {outcome.recommend_doc}"
 
 
 def test_sdk_refusal_is_described_from_the_sdk_exception(workbook_bucket: oss2.Bucket) -> None:
@@ -88,3 +96,17 @@ def test_a_refusal_for_another_reason_is_not_the_lesson(workbook_bucket: oss2.Bu
 
 def test_the_notebooks_reach_it_as_workbook_refused() -> None:
     assert workbook_refused is refused
+
+
+def test_the_local_clouds_placeholder_ec_is_named_as_such(workbook_bucket: oss2.Bucket,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused CORS preflight (an EC the local cloud does not know): no fake troubleshooting link."""
+    from helpers.refusals import PLACEHOLDER_EC
+
+    with refused("AccessForbidden", status=403) as outcome:
+        httpx.options(f"{workbook_bucket.endpoint}/{BUCKET}/x.txt", trust_env=False,
+                      headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "PUT"}
+                      ).raise_for_status()
+    assert outcome.ec == PLACEHOLDER_EC
+    second = capsys.readouterr().out.splitlines()[1]
+    assert second.startswith(f"  EC {PLACEHOLDER_EC} (the local cloud's placeholder") and "http" not in second
