@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import oss2
 import pytest
@@ -26,12 +28,13 @@ def test_http_refusal_shows_the_oss_xml_code(workbook_bucket: oss2.Bucket,
     assert capsys.readouterr().out.startswith("refused: 403 AccessDenied — ")
 
 
-def test_http_refusal_shows_ec_and_recommend_doc(workbook_bucket: oss2.Bucket, admin_auth: oss2.Auth,
+def test_http_refusal_shows_ec_and_recommend_doc(workbook_bucket: oss2.Bucket, creds: dict[str, Any],
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """A URL signed with the right key id but a wrong secret: OSS's <EC> and <RecommendDoc> follow on
     the next line, as the local cloud sent them."""
     workbook_bucket.put_object("refusals/signed.txt", b"signed")
-    wrong = oss2.Bucket(oss2.Auth(admin_auth.id, "not-the-secret"), workbook_bucket.endpoint, BUCKET)
+    wrong_auth = oss2.Auth(creds["admin"]["access_key_id"], "not-the-secret")
+    wrong = oss2.Bucket(wrong_auth, workbook_bucket.endpoint, BUCKET)
     with refused("SignatureDoesNotMatch", status=403) as outcome:
         httpx.get(wrong.sign_url("GET", "refusals/signed.txt", 60), trust_env=False).raise_for_status()
     assert outcome.ec == "0002-00000040" and outcome.recommend_doc.endswith(outcome.ec)
