@@ -36,7 +36,7 @@ class UploadResult:
     """One finished upload. `crc64` is OSS's `x-oss-hash-crc64ecma` (decimal string) when sent.
 
     `callback_reply` is the app server's JSON passed through by OSS (status 200) or, when OSS
-    answered 203 CallbackFailed (the object is stored anyway), `{"Code": ..., "Message": ...}`.
+    answered 203 CallbackFailed (the object is stored anyway), `{"Code": ..., "Message": ..., "EC": ...}`.
     """
 
     key: str
@@ -159,7 +159,8 @@ def callback_reply(response: httpx.Response) -> Any:
     """The callback part of an upload answer: JSON passed through (200), the error (203), or None."""
     if response.status_code == 203:
         fields = error_fields(response.content)
-        return {"Code": fields.get("Code", "CallbackFailed"), "Message": fields.get("Message", "")}
+        reply = {"Code": fields.get("Code", "CallbackFailed"), "Message": fields.get("Message", "")}
+        return reply | ({"EC": fields["EC"]} if fields.get("EC") else {})
     if response.content and "json" in response.headers.get("content-type", ""):
         try:
             return json.loads(response.content)
