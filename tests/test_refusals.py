@@ -113,3 +113,13 @@ def test_the_local_clouds_placeholder_ec_is_named_as_such(workbook_bucket: oss2.
     assert outcome.ec == PLACEHOLDER_EC
     second = capsys.readouterr().out.splitlines()[1]
     assert second.startswith(f"  EC {PLACEHOLDER_EC} (the local cloud's placeholder") and "http" not in second
+
+
+def test_an_expired_signed_url_carries_its_real_ec(workbook_bucket: oss2.Bucket, clock: Any) -> None:
+    """EC 0002-00000069 is OSS's "URL签名已过期" (help.aliyun.com/zh/oss/support/0002-00000069)."""
+    workbook_bucket.put_object("refusals/expiring.txt", b"soon gone")
+    url = workbook_bucket.sign_url("GET", "refusals/expiring.txt", 60)
+    clock.set_offset(120)
+    with refused("AccessDenied", status=403) as outcome:
+        httpx.get(url, trust_env=False).raise_for_status()
+    assert outcome.message == "Request has expired." and outcome.ec == "0002-00000069"
