@@ -3,6 +3,9 @@
     with refused("AccessDenied"):          # prints `refused: 403 AccessDenied — ...`
         alice.download("users/bob/x.txt", absolute=True)
 
+OSS refusals also carry an `EC` (its finer error code, e.g. `0003-00000001`) and often a
+`RecommendDoc` (Alibaba's troubleshooting page for that EC): both are shown on the line after.
+
 A step that should be refused but goes through raises `NotRefused`: the lesson would be wrong.
 Every error text shown here (`describe_error`, `error_text`, `NotRefused`) is masked through
 `helpers.logging.mask_error`: SDK errors can hold a whole signed request.
@@ -18,6 +21,10 @@ import httpx
 
 from helpers.logging import mask_error
 
+# The local cloud sends this EC where its references name no real one [helpers/localcloud/errors.py
+# DEFAULT_EC]; shown as such, without its meaningless RecommendDoc link. Real OSS sends a real EC.
+PLACEHOLDER_EC = "0000-00000000"
+
 
 class NotRefused(AssertionError):
     """A step that should have been refused went through: the lesson would be wrong."""
@@ -28,6 +35,19 @@ class Refusal:
     status: int | None = None
     code: str = ""
     message: str = ""
+    ec: str = ""               # OSS's <EC>, e.g. 0003-00000001 (empty for STS and the app server)
+    recommend_doc: str = ""    # OSS's <RecommendDoc> URL, when it sends one
+
+    def lines(self) -> list[str]:
+        """`refused: <status> <code> — <message>`, then `  EC <ec> · <RecommendDoc>` when OSS sent one."""
+        head = " ".join(str(x) for x in (self.status, self.code) if x)
+        out = [f"refused: {head} — {self.message}"]
+        if self.ec == PLACEHOLDER_EC:
+            out.append(f"  EC {self.ec} (the local cloud's placeholder: Alibaba Cloud sends the real EC)")
+        elif self.ec or self.recommend_doc:
+            parts = [f"EC {self.ec}" if self.ec else "", self.recommend_doc]
+            out.append("  " + " · ".join(x for x in parts if x))
+        return out
 
 
 def describe_error(exc: BaseException) -> Refusal:
@@ -41,11 +61,21 @@ def describe_error(exc: BaseException) -> Refusal:
         status = status or _status(cause)
     code = getattr(exc, "code", None) or getattr(exc, "error_code", None) or ""
     message = getattr(exc, "message", None) or getattr(exc, "detail", None) or ("" if code else str(exc))
+    # oss2 keeps every <Error> child in `details`, the v2 SDK in `error_fileds` (sic), the client copies
+    # them as attributes; each has `ec` (the v2 SDK falls back to the x-oss-ec header).
+    fields = getattr(exc, "details", None) or getattr(exc, "error_fileds", None)
+    fields = fields if isinstance(fields, dict) else {}
+    ec = getattr(exc, "ec", None) or fields.get("EC") or ""
+    doc = getattr(exc, "recommend_doc", None) or fields.get("RecommendDoc") or ""
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
-        code, message = _xml_code(exc.response.content) or (str(status), exc.response.reason_phrase)
+        xml = _xml_fields(exc.response.content)
+        code, message = (xml.get("Code", ""), xml.get("Message", "")) if xml else (str(status),
+                                                                                  exc.response.reason_phrase)
+        ec = xml.get("EC") or exc.response.headers.get("x-oss-ec", "")
+        doc = xml.get("RecommendDoc", "")
     return Refusal(int(status) if isinstance(status, int | str) and str(status).isdigit() else None,
-                   str(code), mask_error(str(message)))
+                   str(code), mask_error(str(message)), str(ec), str(doc))
 
 
 def error_text(exc: BaseException) -> str:
@@ -67,19 +97,21 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         cause = cause.__cause__ or cause.__context__
 
 
-def _xml_code(content: bytes) -> tuple[str, str] | None:
+def _xml_fields(content: bytes) -> dict[str, str]:
+    """The children of an OSS `<Error>` document; {} when the body is not XML."""
     import xml.etree.ElementTree as ET
 
     try:
         root = ET.fromstring(content)
     except ET.ParseError:
-        return None
-    return (root.findtext("Code") or "", root.findtext("Message") or "")
+        return {}
+    return {child.tag: child.text or "" for child in root}
 
 
 @contextlib.contextmanager
 def refused(code: str | None = None, *, status: int | None = None) -> Iterator[Refusal]:
-    """Expect the block to be refused: print `refused: <status> <code> — <message>` and carry on.
+    """Expect the block to be refused: print `refused: <status> <code> — <message>` (and the EC line
+    when OSS sent one) and carry on.
 
     Raises NotRefused when nothing was refused, or when the code/status differs from the expected one:
     a step that should fail but does not would teach the wrong lesson.
@@ -92,6 +124,7 @@ def refused(code: str | None = None, *, status: int | None = None) -> Iterator[R
     except Exception as exc:  # any refusal is data here; the checks below decide if it is the right one
         got = describe_error(exc)
         outcome.status, outcome.code, outcome.message = got.status, got.code, got.message
+        outcome.ec, outcome.recommend_doc = got.ec, got.recommend_doc
         if code is not None and outcome.code != code or status is not None and outcome.status != status:
             # Not the refusal the lesson shows: say what really happened (e.g. STS unreachable).
             want = " ".join(([f"HTTP {status}"] if status is not None else []) + ([code] if code else []))
@@ -100,5 +133,4 @@ def refused(code: str | None = None, *, status: int | None = None) -> Iterator[R
             raise NotRefused(f"expected {want}, got {head}: {detail}") from None
     else:
         raise NotRefused(f"expected a refusal{f' ({code})' if code else ''}, but the request went through")
-    head = " ".join(str(x) for x in (outcome.status, outcome.code) if x)
-    print(f"refused: {head} — {outcome.message}")
+    print("\n".join(outcome.lines()))

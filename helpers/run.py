@@ -132,8 +132,38 @@ def normalise(nb: Any) -> Any:
     return nb
 
 
+# Mermaid, pinned and committed (vendor/mermaid/PINNED.json): the HTML export inlines it, so the
+# sequence diagrams are drawn with no network (nbconvert's own template imports it from a CDN).
+MERMAID_JS = PROJECT_ROOT / "vendor" / "mermaid" / "mermaid.min.js"
+# Draws each ```mermaid block nbconvert left as <div class="jp-Mermaid"><pre class="mermaid"> as an inline
+# <svg> after it (the source stays in the page, hidden); a diagram that fails keeps its source, marked.
+_MERMAID_RENDER = """<script>
+document.addEventListener("DOMContentLoaded", async () => {
+  const blocks = document.querySelectorAll(".jp-Mermaid > pre.mermaid");
+  if (!blocks.length || !window.mermaid) return;
+  mermaid.initialize({startOnLoad: false, securityLevel: "strict", maxTextSize: 100000});
+  let n = 0;
+  for (const pre of blocks) {
+    try {
+      const {svg} = await mermaid.render(`workbook-mermaid-${n++}`, pre.textContent.trim());
+      const figure = document.createElement("figure");
+      figure.className = "workbook-diagram";
+      figure.innerHTML = svg;
+      pre.after(figure);
+      pre.hidden = true;
+    } catch (err) {
+      pre.parentNode.classList.add("jp-mod-warning");
+      pre.title = String(err);
+    }
+  }
+  document.body.dataset.diagrams = "drawn";
+});
+</script>
+"""
+
 _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{#- No script from a CDN: require.js, MathJax, Mermaid and the widget manager are left out. -#}
+{#- No script from a CDN: require.js, MathJax, nbconvert's Mermaid loader and the widget manager are left
+    out; render_html inlines the project's pinned Mermaid instead. -#}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
@@ -144,8 +174,10 @@ _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 def render_html(nb: Any) -> str:
     """A self-contained HTML page of an executed notebook, readable without a network.
 
-    The lab template with its CSS inlined and images embedded; no remote script is referenced, so
-    Mermaid diagrams stay as their source text and widgets as their text form.
+    The lab template with its CSS inlined and images embedded; no remote script is referenced. The
+    pinned Mermaid (vendor/mermaid) is inlined when the page has diagrams, so they are drawn as SVG.
+    Widgets have no state here (it is never committed), so an output that also carries a static
+    `text/html` (the token console's snapshot) shows that instead of an empty widget area.
     """
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -158,8 +190,23 @@ def render_html(nb: Any) -> str:
     exporter.exclude_anchor_links = True
     copy = nbformat.from_dict(nb)
     copy.metadata.pop("widgets", None)
+    for cell in copy.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/html" in data:
+                data.pop("application/vnd.jupyter.widget-view+json", None)
     body, _ = exporter.from_notebook_node(copy)
+    if '<pre class="mermaid">' in body:
+        head, tag, tail = body.rpartition("</body>")
+        body = head + _mermaid_scripts() + tag + tail
     return body
+
+
+@functools.cache
+def _mermaid_scripts() -> str:
+    """The pinned Mermaid and the renderer, as inline scripts (`</script` escaped inside the code)."""
+    code = MERMAID_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")
+    return f"<script>\n{code}\n</script>\n{_MERMAID_RENDER}"
 
 
 @functools.cache

@@ -11,6 +11,10 @@ with the user's login, the app server decides the policy and the 15-minute durat
 "custom" (the developer's view: `book.assume_role` with a session policy built from the chosen
 actions and duration, to see what each choice allows).
 
+Displayed, the console also carries a static `text/html` and `text/plain` snapshot of what it shows (who,
+where the token comes from, the token issued, what it can do), so a page without a kernel or widget
+state (the HTML export, GitHub) shows a table instead of `TokenConsole(children=(HTML(…`.
+
 The expiry countdown is a Label updated by a background timer thread (stopped by `close()`); the
 diagram is Markdown with a ```mermaid block placed in an Output widget's `outputs` (JupyterLab
 renders it as a picture with its bundled Mermaid, no network). No secret is ever put in a widget:
@@ -74,6 +78,20 @@ def _custom_policy(bucket: str, user: str, actions: tuple[str, ...]) -> dict[str
             }
         )
     return {"Version": "1", "Statement": statements}
+
+
+def _allows(policy: dict[str, Any] | None) -> list[str]:
+    """One plain line per statement of a session policy: effect, actions, where (and the prefix condition)."""
+    lines = []
+    def listed(value: Any) -> str:
+        return ", ".join(value if isinstance(value, list) else [str(value)])
+
+    for st in (policy or {}).get("Statement", []):
+        prefix = st.get("Condition", {}).get("StringLike", {}).get("oss:Prefix")
+        what = f"{listed(st.get('Action', []))} on {listed(st.get('Resource', []))}"
+        where = f" (prefix {listed(prefix)})" if prefix else ""
+        lines.append(f"{st.get('Effect', 'Allow')} {what}{where}")
+    return lines
 
 
 def _epoch(iso: str) -> float:
@@ -300,11 +318,7 @@ class TokenConsole(w.VBox):
         except Exception as exc:  # a refusal is a result to show, not a crash of the form
             got = describe_error(exc)
             r.ok = False
-            r.lines.append(
-                f"refused: {got.status} {got.code} — {got.message}"
-                if got.code
-                else f"failed: {error_text(exc)}"
-            )
+            r.lines.extend(got.lines() if got.code else [f"failed: {error_text(exc)}"])
         exchanges = [e for e in self.book.recorder.exchanges() if e.t >= started]
         r.diagram = mermaid(exchanges, title=f"{action} ({r.user})") if exchanges else ""
         self.last = r
@@ -352,6 +366,34 @@ class TokenConsole(w.VBox):
                 return
 
     # ------------------------------------------------------------------------------------ output
+
+    def snapshot_rows(self) -> list[tuple[str, str]]:
+        """What the console shows now, as (field, value) rows: masked, never a secret."""
+        r = self.last
+        issued = r.action == "issue token" and r.ok
+        source = (f"the app server (GET /api/sts?scope={self.scope.value})" if self.mode.value == "app server"
+                  else f"custom AssumeRole ({int(self.duration.value)} s, {', '.join(self.actions.value)})")
+        rows = [("Where", self.book.where), ("User", str(self.user.value)), ("Token from", source),
+                ("Token issued", "; ".join(r.lines) if issued else "none yet: click “Issue token”")]
+        rows += [("It can", line) for line in _allows(r.policy)] if issued else []
+        if r.action and not issued:
+            outcome = "done" if r.ok else "refused"
+            rows.append(("Last action", f"{r.action}: {outcome} — " + "; ".join(r.lines)))
+        return rows
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """The widget view (live in JupyterLab) plus a static snapshot for pages without a kernel."""
+        data = super()._repr_mimebundle_(**kwargs)
+        if not data:
+            return data  # closed: nothing to show
+        rows = self.snapshot_rows()
+        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                        for k, v in rows)
+        data["text/html"] = ("<div class='token-console-snapshot'><b>Token console</b> (a static snapshot; "
+                             f"live in JupyterLab)<table>{cells}</table></div>")
+        data["text/plain"] = "Token console (a static snapshot; live in JupyterLab)\n" + "\n".join(
+            f"  {k:<13} {v}" for k, v in rows)
+        return data
 
     def report(self) -> None:
         """Print the last result: stable text (masked values, key names, codes), no timings."""

@@ -8,7 +8,7 @@
     │   └── ServiceUnavailable        5xx (502: STS or OSS refused the app server)
     ├── AppServerUnreachable          no HTTP answer from the app server (connect, timeout)
     ├── CredentialsUnavailable        no valid STS credentials: fetch failed and the cache is expired
-    ├── OssRequestError               OSS refused a request: `status`, `code`, `message`, `request_id`
+    ├── OssRequestError               OSS refused a request: `status`, `code`, `message`, `ec`, ...
     │   └── OssAccessDenied           code AccessDenied (another user's folder, wrong scope)
     ├── OssUnreachable                no HTTP answer from OSS
     └── IntegrityError                bytes sent or received disagree with OSS's CRC-64
@@ -59,13 +59,16 @@ class CredentialsUnavailable(ClientError):
 class OssRequestError(ClientError):
     """OSS answered with an error document (reference §9.4)."""
 
-    def __init__(self, status: int, code: str, message: str, request_id: str = "") -> None:
+    def __init__(self, status: int, code: str, message: str, request_id: str = "", *, ec: str = "",
+                 recommend_doc: str = "") -> None:
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"OSS {status} {code}: {message}{suffix}")
         self.status = status
         self.code = code
         self.message = message
         self.request_id = request_id
+        self.ec = ec                        # OSS's finer error code (<EC>), e.g. 0003-00000001
+        self.recommend_doc = recommend_doc  # OSS's <RecommendDoc> troubleshooting URL, if sent
 
 
 class OssAccessDenied(OssRequestError):
@@ -91,7 +94,8 @@ def app_server_error(status: int, detail: str) -> AppServerError:
     return cls(status, detail)
 
 
-def oss_error(status: int, code: str, message: str, request_id: str = "") -> OssRequestError:
+def oss_error(status: int, code: str, message: str, request_id: str = "", *, ec: str = "",
+              recommend_doc: str = "") -> OssRequestError:
     """The OssRequestError subclass for an OSS error code."""
     cls = OssAccessDenied if code == "AccessDenied" else OssRequestError
-    return cls(status, code, message, request_id)
+    return cls(status, code, message, request_id, ec=ec, recommend_doc=recommend_doc)

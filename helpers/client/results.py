@@ -36,7 +36,7 @@ class UploadResult:
     """One finished upload. `crc64` is OSS's `x-oss-hash-crc64ecma` (decimal string) when sent.
 
     `callback_reply` is the app server's JSON passed through by OSS (status 200) or, when OSS
-    answered 203 CallbackFailed (the object is stored anyway), `{"Code": ..., "Message": ...}`.
+    answered 203 CallbackFailed (the object is stored anyway), `{"Code": ..., "Message": ..., "EC": ...}`.
     """
 
     key: str
@@ -89,7 +89,8 @@ def call_oss2(fn: Callable[[], T], *, on_credential_error: Callable[[], None] | 
             on_credential_error()
         # `from None`: OSS error documents echo the SecurityToken (and StringToSign), which oss2's
         # str(exc) prints; a chained traceback would put them in logs. The fields are copied.
-        raise oss_error(exc.status, exc.code or f"HTTP{exc.status}", exc.message, exc.request_id) from None
+        raise oss_error(exc.status, exc.code or f"HTTP{exc.status}", exc.message, exc.request_id,
+                        ec=exc.ec or "", recommend_doc=exc.details.get("RecommendDoc", "")) from None
     except oss2.exceptions.RequestError as exc:
         raise OssUnreachable(f"OSS unreachable: {type(exc.exception).__name__}") from exc
     except oss2.exceptions.InconsistentError as exc:
@@ -110,7 +111,9 @@ def call_v2(fn: Callable[[], T], *, on_credential_error: Callable[[], None] | No
             if inner.code in CREDENTIAL_CODES and on_credential_error is not None:
                 on_credential_error()
             raise oss_error(int(inner.status_code), str(inner.code or f"HTTP{inner.status_code}"),
-                            str(inner.message or ""), str(inner.request_id or "")) from None  # as above
+                            str(inner.message or ""), str(inner.request_id or ""), ec=str(inner.ec or ""),
+                            recommend_doc=str((inner.error_fileds or {}).get("RecommendDoc") or "")
+                            ) from None  # as above
         if isinstance(inner, oss_v2.exceptions.CredentialsFetchError):
             cause = inner.kwargs.get("error")
             if isinstance(cause, ClientError):
@@ -136,7 +139,9 @@ def http_error(response: httpx.Response) -> OssRequestError:
     fields = error_fields(response.content)
     request_id = fields.get("RequestId") or response.headers.get("x-oss-request-id", "")
     return oss_error(response.status_code, fields.get("Code") or f"HTTP{response.status_code}",
-                     fields.get("Message", ""), request_id)
+                     fields.get("Message", ""), request_id,
+                     ec=fields.get("EC") or response.headers.get("x-oss-ec", ""),
+                     recommend_doc=fields.get("RecommendDoc", ""))
 
 
 def error_fields(body: bytes) -> dict[str, str]:
@@ -154,7 +159,8 @@ def callback_reply(response: httpx.Response) -> Any:
     """The callback part of an upload answer: JSON passed through (200), the error (203), or None."""
     if response.status_code == 203:
         fields = error_fields(response.content)
-        return {"Code": fields.get("Code", "CallbackFailed"), "Message": fields.get("Message", "")}
+        reply = {"Code": fields.get("Code", "CallbackFailed"), "Message": fields.get("Message", "")}
+        return reply | ({"EC": fields["EC"]} if fields.get("EC") else {})
     if response.content and "json" in response.headers.get("content-type", ""):
         try:
             return json.loads(response.content)

@@ -7,6 +7,7 @@ kept), and forged callbacks sent straight to the app server.
     string_to_sign(path, query, body)         what the RSA-MD5 signature covers (the app server's function)
     allow_list_decisions(book)                rows url/allowed for real, look-alike and hostile key URLs
     upload_with_unreachable_callback(client, key, data)   PutObject whose callbackUrl is a closed port
+    upload_with_callback_url(client, key, data, url)      PutObject calling back to any URL
     forge_callback(book, key, case)           POST /api/callback as an attacker; raises CallbackRefused
 
 Uses the app server's own verification functions (`helpers.appserver.services.callbacks`) where it
@@ -98,8 +99,14 @@ def closed_loopback_port() -> int:
 def upload_with_unreachable_callback(client: MobileClient, key: str, data: bytes) -> UploadResult:
     """PutObject with the client's STS credentials and an `x-oss-callback` whose URL is a closed
     loopback port: OSS stores the object, cannot call back, and answers 203 CallbackFailed."""
+    return upload_with_callback_url(client, key, data, f"http://127.0.0.1:{closed_loopback_port()}/api/callback")
+
+
+def upload_with_callback_url(client: MobileClient, key: str, data: bytes, url: str) -> UploadResult:
+    """PutObject with the client's STS credentials and an `x-oss-callback` to `url` (form-encoded body):
+    the upload's answer, 200 with the callback server's JSON or 203 with OSS's CallbackFailed."""
     full = client.full_key(key, "upload")
-    doc = {"callbackUrl": f"http://127.0.0.1:{closed_loopback_port()}/api/callback",
+    doc = {"callbackUrl": url,
            "callbackBody": "bucket=${bucket}&object=${object}&size=${size}",
            "callbackBodyType": "application/x-www-form-urlencoded"}
     header = base64.b64encode(json.dumps(doc).encode()).decode()

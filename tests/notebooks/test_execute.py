@@ -33,10 +33,12 @@ class Facts:
     refusals: substrings of its `refused: <status> <Code> — ...` lines, all of which must appear;
     uploads:  substrings of keys the app server's callback records gain for alice (via /api/uploads);
     kept:     substrings of keys that exist in the bucket afterwards (anything else the run created
-              must be gone: "Cleaning up" deletes what the notebook made).
+              must be gone: "Cleaning up" deletes what the notebook made);
+    ec_lines: lines that must appear as printed (the EC and RecommendDoc line after a refusal).
     """
 
     refusals: tuple[str, ...] = ()
+    ec_lines: tuple[str, ...] = ()
     uploads: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
 
@@ -80,6 +82,22 @@ FACTS: dict[str, Facts] = {
     "08": Facts(refusals=("refused: 403 AccessDenied",)),
     # 09: resumable multipart uploads: too-small parts refused, token refresh across expiry.
     "09": Facts(refusals=("refused: 400 EntityTooSmall", "refused: 403 SecurityTokenExpired")),
+    # 10: troubleshooting (常见错误排查): each error provoked, shown with its EC, then explained.
+    "10": Facts(
+        refusals=(
+            "refused: 403 RequestTimeTooSkewed",
+            "refused: 403 InvalidAccessKeyId",
+            "refused: 403 InvalidSecurityToken",
+            "refused: 403 SecurityTokenExpired",
+            "refused: 403 SignatureDoesNotMatch",
+            "refused: 403 AccessForbidden — CORSResponse",
+            "refused: 203 CallbackFailed — Response body is not valid json format",
+            "refused: 203 CallbackFailed — Cost too long time",
+            "refused: 400 EntityTooSmall",
+        ),
+        ec_lines=("  EC 0002-00000504 · https://api.aliyun.com/troubleshoot?q=0002-00000504",
+                  "  EC 0007-00000205", "  EC 0007-00000203"),
+    ),
 }
 
 NOTEBOOKS = workbook_notebooks()
@@ -164,6 +182,8 @@ def test_notebook_executes_with_solutions_and_leaves_its_state(
     refused = [ln for ln in text.splitlines() if ln.startswith("refused: ")]
     for expected in facts.refusals:
         assert any(expected in ln for ln in refused), f"no refusal with {expected!r}; refusals: {refused}"
+    for expected in facts.ec_lines:
+        assert expected in lines, f"no line {expected!r} after a refusal"
     new_uploads = [k for i, k in _alice_uploads(session).items() if i not in uploads_before]
     for expected in facts.uploads:
         assert any(expected in u for u in new_uploads), f"no upload {expected!r} recorded; new: {new_uploads}"

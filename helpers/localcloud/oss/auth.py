@@ -134,7 +134,9 @@ def _check_skew(request_time: float, clock: Clock) -> None:
 def _check_not_expired(expires_at: float, clock: Clock) -> None:
     now = clock.now()
     if expires_at < now:
-        raise errors.AccessDenied(_EXPIRED, Expires=iso8601_ms(expires_at), ServerTime=iso8601_ms(now))
+        # EC of an expired signed URL: help.aliyun.com/zh/oss/support/0002-00000069 ("URL签名已过期").
+        raise errors.AccessDenied(_EXPIRED, ec="0002-00000069", Expires=iso8601_ms(expires_at),
+                                  ServerTime=iso8601_ms(now))
 
 
 def _required(req: OssRequest, name: str) -> str:
