@@ -21,10 +21,12 @@ run: $(STAMP)
 
 # The second pytest replays the committed notebooks (nbval) on a fresh stack that its plugin starts
 # before any kernel: session fixtures never run for nbval items.
+# Two workers, a test file each at a time (module-scoped stacks are not started twice): the suite
+# stays within 5 minutes on 2 cores.
 test: $(STAMP)
 	bash scripts/system_packages.sh
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 	$(BIN)/python -m pytest -p tests.notebooks.nbval_stack --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120 notebooks/
 
