@@ -38,7 +38,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "fuzz": ("fuzz_requests", "fuzz_server_errors", "fuzz_crashes"),
     # Hooks: other engineers' scripts. Each must write build/bench/<name>.json with a "summary".
     "appserver": ("sts_cached_rps", "sts_cached_p99_ms", "noop_rps", "sts_calls_per_user_scope"),
-    "workbook": ("workbook_seconds", "workbook_floor_seconds", "workbook_ratio"),
+    "workbook": ("workbook_seconds", "workbook_floor_seconds", "workbook_ratio", "cloud_run_seconds",
+                 "cloud_run_ratio"),
 }
 MiB = 1024 * 1024
 

@@ -9,12 +9,19 @@ same path, right after, so kernel start-up and papermill's own cost are measured
 in the same minute (after one untimed warm-up kernel, so neither side pays the cold first start).
 Each notebook, real or empty, counts with the best of `--repeats` runs (3).
 `workbook_ratio` = seconds / floor: what the workbook's own cells cost on top.
+
+`cloud_run_seconds` is the whole Alibaba Cloud sequence of the README, timed end to end in the same run
+(helpers/deploy_sequence.py, each step a process as a reader runs it): the cloud-shaped local stack up,
+`provision up`, the app server from the env file, every notebook with `--target aliyun` (executed copies
+and HTML, as `make run` writes them), `provision down` and the stack down.
+`cloud_run_ratio` = cloud_run_seconds / workbook_seconds (target ≤ 1.5).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +30,7 @@ from typing import Any
 import nbformat
 from benchlib import BENCH_DIR, write_json
 
+from helpers import deploy_sequence as seq
 from helpers import run, stack
 
 
@@ -59,6 +67,35 @@ def _time(paths: list[Path], out_dir: Path, repeats: int = 1) -> tuple[float, li
     return total, results
 
 
+def _cloud_run(work: Path, only: list[str]) -> tuple[float, str | None]:
+    """Seconds of the README's whole Alibaba Cloud sequence on the cloud-shaped local stack, and the
+    first failing step's output (None when every step passed)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("WORKBOOK_", "ALIBABA_CLOUD_"))}
+    base.update(run.KERNEL_ENV, PYTHONPATH=str(stack.PROJECT_ROOT), WORKBOOK_STATE_DIR=str(work / "state"))
+    env_file, port = work / "aliyun.env", seq.free_port()
+    url = f"http://127.0.0.1:{port}"
+    failure: str | None = None
+    start = time.perf_counter()
+    with seq.cloud_stack(base) as info:
+        owner = seq.owner_env(base, info)
+        up = seq.run_py(["-m", "helpers.provision", "up", "--env-file", str(env_file), "--app-url", url,
+                         "--public-url", url], owner)
+        try:
+            if up.returncode != 0:
+                return time.perf_counter() - start, f"provision up: {up.stderr}"
+            deployed = dict(seq.sourced(env_file, base), WORKBOOK_DB_PATH=str(work / "appserver.sqlite3"))
+            with seq.appserver(deployed, port, work / "appserver.log"):
+                done = seq.run_py(["-m", "helpers.run", "--target", "aliyun", "--out", str(work / "executed"),
+                                   *only], {**deployed, "WORKBOOK_APPSERVER_URL": url}, timeout=1200)
+                if done.returncode != 0:
+                    failure = f"make run --target aliyun:\n{done.stdout}{done.stderr}"
+        finally:
+            down = seq.run_py(["-m", "helpers.provision", "down", "--env-file", str(env_file)], owner)
+            if down.returncode != 0 and failure is None:
+                failure = f"provision down: {down.stderr}"
+    return time.perf_counter() - start, failure
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="benchmarks/workbook.py", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--quick", action="store_true", help="only the first three notebooks")
@@ -78,18 +115,26 @@ def main(argv: list[str] | None = None) -> int:
                 floor, floor_results = _time(empty, work / "empty-executed", args.repeats)
         finally:
             stack.down(state)
+        only = [p.name[:2] for p in notebooks] if args.quick else []
+        cloud, cloud_failure = _cloud_run(Path(tmp) / "cloud", only)
     failed = [r for r in results + floor_results if not r.ok]
     summary: dict[str, Any] = {"workbook_seconds": round(seconds, 2),
                                "workbook_floor_seconds": round(floor, 2),
-                               "workbook_ratio": round(seconds / floor, 3) if floor else None}
+                               "workbook_ratio": round(seconds / floor, 3) if floor else None,
+                               "cloud_run_seconds": round(cloud, 2),
+                               "cloud_run_ratio": round(cloud / seconds, 3) if seconds else None}
     print(f"{'notebook':<36} {'seconds':>8}")
     for r in results:
         print(f"{r.notebook:<36} {r.seconds:8.2f}  {'' if r.ok else r.status}")
     print(f"\n{len(notebooks)} notebooks: {seconds:.1f} s; {len(notebooks)} empty notebooks: {floor:.1f} s; "
           f"ratio {summary['workbook_ratio']}")
+    print(f"the whole cloud-shaped sequence (profile, provision, app server, every notebook on aliyun, "
+          f"provision down): {cloud:.1f} s, {summary['cloud_run_ratio']} × workbook_seconds")
+    if cloud_failure:
+        print(f"cloud run failed: {cloud_failure}")
     write_json(args.out, {"summary": summary, "notebooks": [dataclasses.asdict(r) for r in results],
-                          "failed": [r.notebook for r in failed]})
-    return 1 if failed else 0
+                          "failed": [r.notebook for r in failed] + (["cloud run"] if cloud_failure else [])})
+    return 1 if failed or cloud_failure else 0
 
 
 if __name__ == "__main__":

@@ -68,12 +68,18 @@ class StackInfo:
 
 
 def _alive(pid: int) -> bool:
+    """True while `pid` runs one of the stack's own servers (`python -m helpers.…`). A recorded pid whose
+    process is gone may be reused by any other process (pid_max is often 32768): that one is not ours,
+    so `down` must never signal it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        return False   # another user's process: never one this stack started
+    with contextlib.suppress(OSError):   # no /proc (not Linux): trust the pid
+        if b"helpers." not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False
     # A zombie child still answers kill(0); ask for its state instead.
     with contextlib.suppress(OSError):
         stat = Path(f"/proc/{pid}/stat").read_text()
