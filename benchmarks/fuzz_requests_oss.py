@@ -16,6 +16,8 @@ from urllib.parse import quote
 from fuzz_request_model import AUTH_VALUES, B64_JUNK, FUZZ_BUCKET, WEIRD, Keys, Req, junk_json, text
 from hypothesis import strategies as st
 
+from helpers.protocol import post_form
+
 SUBRESOURCES = [
     "",
     "acl",
@@ -276,8 +278,7 @@ def post_object_request(draw: st.DrawFn, keys: Keys) -> Req:
         if draw(st.integers(0, 3)) > 0:
             fields.append((name, draw(values)))
     if draw(st.booleans()):  # a correct signature over whatever policy was drawn
-        sig = base64.b64encode(hmac.new(keys.admin_secret.encode(), policy.encode(), hashlib.sha1).digest())
-        fields.append(("Signature", sig.decode()))
+        fields.append(("Signature", post_form.sign_v1(keys.admin_secret, policy)))
     if draw(st.integers(0, 4)) > 0:
         fields.append(("file", draw(st.binary(max_size=500))))
     if draw(st.booleans()):

@@ -1,10 +1,6 @@
-"""Where callback-signing public keys may come from: the only URLs an app server fetches a key from.
+"""Where callback-signing public keys may come from: defined in `helpers.protocol.callback_keys`;
+these names stay importable from here for the notebooks' lessons (which load no pydantic)."""
 
-Kept apart from `helpers.settings` so code that needs only these (the notebooks' lessons) does not
-load pydantic.
-"""
+from helpers.protocol.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
 
-# Real OSS signs callbacks with the key at this host (http and https); reference §7.3.
-REAL_OSS_KEY_URL_PREFIXES = ("http://gosspublic.alicdn.com/", "https://gosspublic.alicdn.com/")
-# Served by the local cloud on its OSS port (design.md, "Callback").
-LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+__all__ = ["LOCAL_KEY_PATH", "REAL_OSS_KEY_URL_PREFIXES"]

@@ -49,7 +49,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
-from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
+from helpers.protocol.callback_keys import REAL_OSS_KEY_URL_PREFIXES, allowed_key_urls
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 ENV_PREFIX = "WORKBOOK_"
@@ -181,10 +181,8 @@ class Settings(BaseSettings):
     def allowed_key_urls(self) -> tuple[str, ...]:
         """Callback public-key URL prefixes: the configured ones, plus the local cloud's own key URL
         (an exact URL, no trailing slash) when the target is local."""
-        prefixes = tuple(self.callback_key_url_prefixes)
-        if self.target == "local" and self.oss_endpoint:
-            prefixes += (self.oss_endpoint + LOCAL_KEY_PATH,)
-        return prefixes
+        return allowed_key_urls(self.oss_endpoint, local=self.target == "local",
+                                prefixes=self.callback_key_url_prefixes)
 
     def callback_url(self) -> str:
         """Where OSS posts upload callbacks: `<appserver_public_url>/api/callback` ('' if unknown)."""

@@ -22,9 +22,9 @@ import pytest
 
 from helpers.localcloud.context import LocalCloudConfig
 from helpers.localcloud.server import LocalCloudServer, build_context
+from helpers.protocol.callback_keys import LOCAL_KEY_PATH
 
-# The local cloud's callback public key is served at this path on its OSS port.
-LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+# The local cloud's callback public key is served at LOCAL_KEY_PATH on its OSS port.
 
 REGION = "cn-hangzhou"
 BUCKET = "workbook"

@@ -8,7 +8,6 @@ callback results (§6.4, §7.4). Imports nothing from `helpers.localcloud` or `h
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from helpers.client.errors import (
     OssUnreachable,
     oss_error,
 )
+from helpers.protocol.errors import error_fields, parse_error  # error_fields: also read by exercises, tests
 
 T = TypeVar("T")
 
@@ -136,23 +136,14 @@ def raise_for_oss(response: httpx.Response) -> None:
 
 
 def http_error(response: httpx.Response) -> OssRequestError:
-    fields = error_fields(response.content)
-    request_id = fields.get("RequestId") or response.headers.get("x-oss-request-id", "")
-    return oss_error(response.status_code, fields.get("Code") or f"HTTP{response.status_code}",
-                     fields.get("Message", ""), request_id,
-                     ec=fields.get("EC") or response.headers.get("x-oss-ec", ""),
-                     recommend_doc=fields.get("RecommendDoc", ""))
-
-
-def error_fields(body: bytes) -> dict[str, str]:
-    """Children of `<Error>`; {} when the body is not an OSS error document."""
-    try:
-        root = ET.fromstring(body) if body else None
-    except ET.ParseError:
-        return {}
-    if root is None or root.tag != "Error":
-        return {}
-    return {child.tag: (child.text or "") for child in root}
+    """The client error of a non-2xx OSS answer: its error document (body, or HEAD's `x-oss-err`)."""
+    status, headers = response.status_code, response.headers
+    doc = parse_error(response.content, headers)
+    if doc is None:
+        return oss_error(status, f"HTTP{status}", "", headers.get("x-oss-request-id", ""),
+                         ec=headers.get("x-oss-ec", ""))
+    return oss_error(status, doc.code or f"HTTP{status}", doc.message, doc.request_id, ec=doc.ec,
+                     recommend_doc=doc.recommend_doc)
 
 
 def callback_reply(response: httpx.Response) -> Any:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from helpers.protocol.endpoints import default_oss_endpoint, default_sts_endpoint
+
 OWNER_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 OWNER_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 # tea timeouts are in milliseconds; an unreachable endpoint fails in seconds, not minutes.
@@ -31,7 +33,7 @@ class MissingKey(ValueError):
 
 def default_endpoints(region: str) -> dict[str, str]:
     """The public endpoints of `region` (OSS, STS regional; RAM global)."""
-    return {"oss": f"https://oss-{region}.aliyuncs.com", "sts": f"https://sts.{region}.aliyuncs.com",
+    return {"oss": default_oss_endpoint(region), "sts": default_sts_endpoint(region),
             "ram": "https://ram.aliyuncs.com"}
 
 

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from helpers.appserver.services.sts import role_permission_policy
-from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
+from helpers.protocol.callback_keys import allowed_key_urls
+from helpers.protocol.scopes import role_permission_policy
 from helpers.provision import buckets, ram_entities
 from helpers.provision.clients import Target, account_id
 from helpers.provision.envfile import read_env_file, write_env_file
@@ -82,15 +82,12 @@ def _key_url_prefixes(oss_endpoint: str) -> list[str]:
     """Where the app server may fetch callback-signing keys: Alibaba's host, plus, only when OSS is on
     loopback (the cloud-shaped local cloud), that server's own key URL, since a callback sent over
     loopback cannot be signed with the key Alibaba publishes."""
-    prefixes = list(REAL_OSS_KEY_URL_PREFIXES)
     host = urlsplit(oss_endpoint).hostname or ""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
-    if loopback:
-        prefixes.append(oss_endpoint + LOCAL_KEY_PATH)
-    return prefixes
+    return list(allowed_key_urls(oss_endpoint, local=loopback))
 
 
 def _env_values(target: Target, names: Names, recorded: Mapping[str, str], *, role_arn: str,

@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers.appserver.services.callbacks import key_url_allowed, string_to_sign
 from helpers.localcloud.server import LocalCloudServer
+from helpers.protocol.callback_keys import LOCAL_KEY_PATH
 from tests.appserver.conftest import RunningAppServer
-
-LOCAL_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
 
 
 def _body(obj: str = "users/alice/cb.txt", user: str = "alice", **extra: str) -> bytes:

@@ -28,11 +28,11 @@ from helpers.client.errors import OssAccessDenied, OssRequestError
 from helpers.client.mobile import MobileClient
 from helpers.client.results import call_oss2, crc64, error_fields
 from helpers.localcloud.server import LocalCloudServer
+from helpers.protocol.callback_keys import LOCAL_KEY_PATH
 from helpers.trace import Recorder
 
 Mobile = Callable[..., MobileClient]
 VERSIONS = ["v4", "v1"]
-KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
 
 
 def _advance_cloud(cloud: LocalCloudServer, seconds: float) -> None:
@@ -249,7 +249,7 @@ def test_forgery_callback_refused_and_leaves_no_record(
     cursor, _ = alice.api.trace(0)
     key = f"users/alice/{unique(case)}.txt"
     body = _callback_body(key)
-    key_url = cloud.oss_endpoint + KEY_PATH
+    key_url = cloud.oss_endpoint + LOCAL_KEY_PATH
     host = key_url.split("//", 1)[1].split("/", 1)[0]
     attacker_url, attacker_key = attacker
 
@@ -263,7 +263,7 @@ def test_forgery_callback_refused_and_leaves_no_record(
         key_url = attacker_url
         signature = attacker_key.sign(b"/api/callback\n" + body, padding.PKCS1v15(), hashes.MD5())
     elif case == "look-alike-host":
-        key_url = f"http://{host.replace('127.0.0.1', '127.0.0.1.nip.io')}{KEY_PATH}"
+        key_url = f"http://{host.replace('127.0.0.1', '127.0.0.1.nip.io')}{LOCAL_KEY_PATH}"
     elif case == "userinfo-url":
         key_url = f"http://{host}@{attacker_url.split('//', 1)[1]}"
     elif case == "altered-body":

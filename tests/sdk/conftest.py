@@ -9,15 +9,12 @@ Fixture names are specific (`sts_credentials`, `callback_app`) because other fil
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -33,6 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers.localcloud.server import LocalCloudServer
+from helpers.protocol import post_form
+from helpers.protocol.errors import error_fields
 
 REGION = "cn-hangzhou"
 BUCKET = "workbook"
@@ -183,45 +182,29 @@ def crc64(data: bytes) -> int:
 
 def oss_error(resp: requests.Response | httpx.Response) -> tuple[int, str, str]:
     """(status, Code, Message) of an OSS XML error response."""
-    root = ET.fromstring(resp.content)
-    return resp.status_code, root.findtext("Code") or "", root.findtext("Message") or ""
+    fields = error_fields(resp.content)
+    return resp.status_code, fields.get("Code", ""), fields.get("Message", "")
 
 
 # ------------------------------------------------------------------------------------ PostObject forms
 
 def post_form_v1(ak: str, secret: str, key: str, conditions: list[Any], *, expires_in: int = 120,
                  token: str = "", **extra: str) -> dict[str, str]:
-    """oss2 examples/object_post.py: expiration is ISO 8601 + 'Z' (the sample's naive local time, taken
-    as UTC here), policy = b64(json.dumps), Signature = b64(HMAC-SHA1(secret, policy)); empty token."""
+    """oss2 examples/object_post.py: expiration is ISO 8601 + 'Z' without milliseconds (the sample's
+    naive local time, taken as UTC here); signed by `helpers.protocol.post_form`; empty token."""
     expiration = datetime.fromtimestamp(int(time.time()) + expires_in, UTC).replace(tzinfo=None)
-    policy = oss2.utils.b64encode_as_string(
-        json.dumps({"expiration": expiration.isoformat() + "Z", "conditions": conditions}).strip())
-    digest = hmac.new(oss2.to_bytes(secret), oss2.to_bytes(policy), hashlib.sha1).digest()
-    return {"key": key, "OSSAccessKeyId": ak, "policy": policy,
-            "Signature": oss2.utils.b64encode_as_string(digest), "x-oss-security-token": token, **extra}
+    fields = post_form.form_v1(access_key_id=ak, secret=secret, expires=expiration.isoformat() + "Z",
+                               conditions=conditions, security_token=token)
+    return {"key": key, **fields, **extra}
 
 
 def post_form_v4(ak: str, secret: str, key: str, conditions: list[Any], *, token: str | None = None,
                  **extra: str) -> dict[str, str]:
-    """alibabacloud_oss_v2 sample/post_object.py (the three V4 fields named in the policy, hex
-    HMAC-SHA256 over the base64 policy with the aliyun_v4 key chain), plus the STS token field."""
-    utc_time = datetime.now(UTC)
-    date = utc_time.strftime("%Y%m%d")
-    credential = f"{ak}/{date}/{REGION}/oss/aliyun_v4_request"
-    x_oss_date = utc_time.strftime("%Y%m%dT%H%M%SZ")
-    policy_map = {"expiration": (utc_time + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                  "conditions": [{"bucket": BUCKET}, {"x-oss-signature-version": "OSS4-HMAC-SHA256"},
-                                 {"x-oss-credential": credential}, {"x-oss-date": x_oss_date}, *conditions]}
-    string_to_sign = base64.b64encode(json.dumps(policy_map).encode()).decode()
-    signing_key = ("aliyun_v4" + secret).encode()
-    for part in (date, REGION, "oss", "aliyun_v4_request"):
-        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
-    fields = {"key": key, "policy": string_to_sign, "x-oss-signature-version": "OSS4-HMAC-SHA256",
-              "x-oss-credential": credential, "x-oss-date": x_oss_date,
-              "x-oss-signature": hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()}
-    if token is not None:
-        fields["x-oss-security-token"] = token
-    return {**fields, **extra}
+    """alibabacloud_oss_v2 sample/post_object.py (the bucket and the three V4 fields in the policy,
+    valid one hour), signed by `helpers.protocol.post_form`, plus the STS token field."""
+    fields = post_form.form_v4(access_key_id=ak, secret=secret, region=REGION, expires=time.time() + 3600,
+                               conditions=[{"bucket": BUCKET}, *conditions], security_token=token)
+    return {"key": key, **fields, **extra}
 
 
 def send_post_form(cloud: LocalCloudServer, fields: dict[str, str], content: bytes, *,

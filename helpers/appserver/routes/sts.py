@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from helpers.appserver.deps import CurrentUser
 from helpers.appserver.schemas import StsOut
 from helpers.appserver.services.signing import oss_endpoint
-from helpers.appserver.services.sts import StsBroker, user_prefix
+from helpers.appserver.services.sts import StsBroker
+from helpers.protocol.scopes import user_prefix
 from helpers.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["sts"])

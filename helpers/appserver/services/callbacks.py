@@ -2,9 +2,7 @@
 
 Verification (OSS "Callback" page, reference §7.3), in this order, before any body field is read:
 1. `x-oss-pub-key-url` is base64 of an http(s) URL that matches an allowed prefix by parsed
-   scheme, host, port and path (a prefix ending in `/` admits paths below it; otherwise the path
-   must be equal). User info, query, fragment, `..` and non-ASCII are refused; nothing is compared
-   as a substring, so `gosspublic.alicdn.com.evil.example` and `gosspublic.alicdn.com@evil` fail.
+   scheme, host, port and path (`helpers.protocol.callback_keys.key_url_allowed`, re-exported here).
 2. The PEM is fetched from that URL only (no redirects, no proxies, ≤ 16 KiB, RSA) and cached.
 3. `Authorization` is base64 of an RSA PKCS#1 v1.5 signature over
    MD5(unquote(path) + ("?" + raw query if any) + "\\n" + raw body).
@@ -24,7 +22,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -34,7 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from helpers import http_clients
 from helpers.appserver import db
 from helpers.appserver.errors import CallbackRejected
-from helpers.appserver.services.sts import user_prefix
+from helpers.protocol.callback_keys import key_url_allowed  # noqa: F401 - re-exported (lessons, tests)
+from helpers.protocol.scopes import user_prefix
 
 if TYPE_CHECKING:
     from helpers.settings import Settings
@@ -42,52 +41,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_PEM_BYTES = 16 * 1024
-MAX_URL_CHARS = 1024
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True, slots=True)
-class _UrlParts:
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-
-def _parts(url: str) -> _UrlParts | None:
-    """Parsed scheme/host/port/path, or None for anything unusual (userinfo, query, fragment, ...)."""
-    if not url or len(url) > MAX_URL_CHARS or not url.isascii() \
-            or any(ord(c) <= 0x20 or c == "\x7f" for c in url):
-        return None
-    try:
-        p = urlsplit(url)
-        port = p.port
-    except ValueError:
-        return None
-    scheme = p.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not p.hostname or p.username is not None or p.password is not None:
-        return None
-    if "@" in p.netloc or p.query or p.fragment or "\\" in p.path or "%" in p.path:
-        return None
-    if any(seg in (".", "..") for seg in p.path.split("/")):
-        return None
-    return _UrlParts(scheme, p.hostname.lower().rstrip("."), port or _DEFAULT_PORTS[scheme], p.path or "/")
-
-
-def key_url_allowed(url: str, allowed_prefixes: tuple[str, ...]) -> bool:
-    """True if `url` matches one allowed prefix by parsed scheme, host, port and path."""
-    got = _parts(url)
-    if got is None:
-        return False
-    for prefix in allowed_prefixes:
-        want = _parts(prefix)
-        if want is None or (got.scheme, got.host, got.port) != (want.scheme, want.host, want.port):
-            continue
-        if want.path.endswith("/") and got.path.startswith(want.path):
-            return True
-        if got.path == want.path:
-            return True
-    return False
 
 
 class PublicKeyCache:

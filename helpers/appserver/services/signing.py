@@ -1,9 +1,10 @@
 """Signed URLs and PostObject policies for app users, signed with the user's own STS credentials.
 
 Because the signer is the user's (user, scope) STS credential, whose session policy only reaches
-`users/<username>/*` (services.sts), a tampered URL or form still cannot touch another folder:
-OSS refuses it. Key validation (`full_key`) is, with the session policy, the only home of the
-user-prefix rule.
+`users/<username>/*` (`helpers.protocol.scopes`), a tampered URL or form still cannot touch another
+folder: OSS refuses it. `full_key` applies the same prefix rule to the keys users ask for. The form's
+policy document and signature come from `helpers.protocol.post_form`, the URL style from
+`helpers.protocol.endpoints`.
 
 Expiry never outlives the signing credentials: `expires = min(requested, remaining lifetime)`.
 Expiry stamps we hand out (`expires_at`, the policy's `expiration`) are on the servers' clock
@@ -17,21 +18,19 @@ Imports no FastAPI.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import ipaddress
 import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import oss2
 
 from helpers.appserver.errors import BadRequest
-from helpers.appserver.services.sts import StsBroker, TempCredentials, user_prefix
+from helpers.appserver.services.sts import StsBroker, TempCredentials
+from helpers.protocol import endpoints, post_form
+from helpers.protocol.scopes import USERS_ROOT, user_prefix
 
 if TYPE_CHECKING:
     from helpers.appserver.services.users import User
@@ -68,7 +67,7 @@ def full_key(user: User, key: str) -> str:
         raise BadRequest("key must be relative to your folder (no leading '/' or '\\')")
     if key.startswith(prefix):
         key = key[len(prefix):]
-    elif key.startswith("users/"):
+    elif key.startswith(USERS_ROOT):
         raise BadRequest("key must stay inside your own folder")
     if any(seg in ("", ".", "..") for seg in key.split("/")):
         raise BadRequest("key must not contain empty, '.' or '..' segments")
@@ -96,26 +95,16 @@ def content_disposition(name: str) -> str:
 # ------------------------------------------------------------------------------------------ helpers
 
 def oss_endpoint(settings: Settings) -> str:
-    return settings.oss_endpoint or f"https://oss-{settings.region}.aliyuncs.com"
+    return settings.oss_endpoint or endpoints.default_oss_endpoint(settings.region)
 
 
 def bucket_url(settings: Settings) -> str:
-    """Where a browser posts a form: path style for IP/localhost endpoints, virtual host otherwise."""
-    parts = urlsplit(oss_endpoint(settings))
-    host = parts.hostname or ""
-    try:
-        ipaddress.ip_address(host)
-        path_style = True
-    except ValueError:
-        path_style = host == "localhost"
-    if path_style:
-        return f"{parts.scheme}://{parts.netloc}/{settings.bucket}"
-    return f"{parts.scheme}://{settings.bucket}.{parts.netloc}"
+    """Where a browser posts a form, in the endpoint's URL style (`helpers.protocol.endpoints`)."""
+    return endpoints.bucket_url(oss_endpoint(settings), settings.bucket)
 
 
-def iso_z(epoch: float, *, millis: bool = False) -> str:
-    fmt = "%Y-%m-%dT%H:%M:%S.000Z" if millis else "%Y-%m-%dT%H:%M:%SZ"
-    return time.strftime(fmt, time.gmtime(epoch))
+def iso_z(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _lifetime(broker: StsBroker, creds: TempCredentials, requested: int) -> int:
@@ -185,13 +174,6 @@ def callback_param(settings: Settings) -> str:
     return base64.b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode()
 
 
-def _v4_signing_key(secret: str, date: str, region: str) -> bytes:
-    key = ("aliyun_v4" + secret).encode()
-    for part in (date, region, "oss", "aliyun_v4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
-
-
 def post_policy(*, settings: Settings, broker: StsBroker, user: User, key: str | None = None,
                 content_type: str | None = None, max_size: int | None = None, callback: bool = False,
                 expires: int | None = None, version: Version | None = None) -> PostPolicy:
@@ -224,32 +206,16 @@ def post_policy(*, settings: Settings, broker: StsBroker, user: User, key: str |
         conditions.append(["eq", "$Content-Type", fields["Content-Type"]])
     fields["success_action_status"] = "200"
     conditions.append({"success_action_status": "200"})
-    # The token travels as a field; it need not be in the policy (the signature is keyed by its secret).
-    fields["x-oss-security-token"] = creds.security_token
     if callback:
         fields["callback"] = callback_param(settings)
         fields["x:user"] = user.username
         conditions += [{"callback": fields["callback"]}, {"x:user": user.username}]
-
     if version == "v4":
-        now = datetime.now(UTC)
-        date, stamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
-        credential = f"{creds.access_key_id}/{date}/{settings.region}/oss/aliyun_v4_request"
-        v4 = {"x-oss-signature-version": "OSS4-HMAC-SHA256", "x-oss-credential": credential,
-              "x-oss-date": stamp}
-        conditions += [{k: v} for k, v in v4.items()]
-        policy = _encode_policy(expires_at, conditions)
-        signature = hmac.new(_v4_signing_key(creds.access_key_secret, date, settings.region),
-                             policy.encode(), hashlib.sha256).hexdigest()
-        fields.update(v4, policy=policy, **{"x-oss-signature": signature})
+        fields.update(post_form.form_v4(
+            access_key_id=creds.access_key_id, secret=creds.access_key_secret, region=settings.region,
+            expires=expires_at, conditions=conditions, security_token=creds.security_token))
     else:
-        policy = _encode_policy(expires_at, conditions)
-        signature = base64.b64encode(hmac.new(creds.access_key_secret.encode(), policy.encode(),
-                                              hashlib.sha1).digest()).decode()
-        fields.update(OSSAccessKeyId=creds.access_key_id, policy=policy, Signature=signature)
+        fields.update(post_form.form_v1(
+            access_key_id=creds.access_key_id, secret=creds.access_key_secret, expires=expires_at,
+            conditions=conditions, security_token=creds.security_token))
     return PostPolicy(url=bucket_url(settings), fields=fields, key=the_key, expires_at=iso_z(expires_at))
-
-
-def _encode_policy(expires_at: float, conditions: list[Any]) -> str:
-    doc = {"expiration": iso_z(expires_at, millis=True), "conditions": conditions}
-    return base64.b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode()

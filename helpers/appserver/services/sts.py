@@ -2,13 +2,9 @@
 per-(user, scope) cache. The cache lives in one process: with `serve --workers N` each worker keeps
 its own, so STS sees at most one AssumeRole per (user, scope) per worker per credential lifetime.
 
-The session policy written here (together with `services.signing.full_key`) is the only home of
-the prefix rule: a user's temporary credentials reach `users/<username>/*` and nothing else, with
-the fewest actions the scope needs:
-
-    upload   oss:PutObject (Put, Post, Initiate/UploadPart/Complete multipart),
-             oss:AbortMultipartUpload, oss:ListParts
-    download oss:GetObject (Get, Head)
+The session policy of each scope and the prefix rule (a user's temporary credentials reach
+`users/<username>/*` and nothing else) are defined in `helpers.protocol.scopes`; this module applies
+them and re-exports them for its callers.
 
 Time: the remaining lifetime of credentials is `Expiration` minus the STS server's time of issue
 (its `Date` header; without one, `Expiration - DurationSeconds`, since STS grants exactly the
@@ -31,11 +27,21 @@ import time
 from calendar import timegm
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from helpers import sts_client
 from helpers.appserver.errors import UpstreamError
 from helpers.logging import mask_secret
+from helpers.protocol.endpoints import default_sts_endpoint
+from helpers.protocol.scopes import (  # noqa: F401 - re-exported: the app server's callers use these names
+    DEVELOPER_BUCKET_ACTIONS,
+    DEVELOPER_OBJECT_ACTIONS,
+    SCOPE_ACTIONS,
+    Scope,
+    role_permission_policy,
+    session_policy,
+    user_prefix,
+)
 from helpers.trace import Exchange
 
 if TYPE_CHECKING:
@@ -44,52 +50,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Scope = Literal["upload", "download"]
-SCOPE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "upload": ("oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"),
-    "download": ("oss:GetObject",),
-}
 _SESSION_NAME_BAD = re.compile(r"[^A-Za-z0-9.@_-]")
-
-
-def user_prefix(username: str) -> str:
-    """`users/<username>/`: the only folder an app user's credentials and URLs can reach."""
-    return f"users/{username}/"
-
-
-def session_policy(*, bucket: str, username: str, scope: Scope) -> dict[str, Any]:
-    """The RAM session policy of one (user, scope); intersected with the role's policy by STS."""
-    return {"Version": "1", "Statement": [{
-        "Effect": "Allow",
-        "Action": list(SCOPE_ACTIONS[scope]),
-        "Resource": [f"acs:oss:*:*:{bucket}/{user_prefix(username)}*"],
-    }]}
-
-
-# What the developer's own key does with the role, beyond the app users' scopes: delete fixtures
-# (`Book.delete_objects`, notebooks 07 and 08, the exercises) and list a folder (notebook 07's
-# matrix, notebook 08's custom tokens). Listing is a bucket-level action (reference §11.2).
-DEVELOPER_OBJECT_ACTIONS = ("oss:DeleteObject",)
-DEVELOPER_BUCKET_ACTIONS = ("oss:ListObjects",)
-
-
-def role_permission_policy(bucket: str) -> dict[str, Any]:
-    """The role's permission policy: exactly what the app users' session policies and the notebooks'
-    developer-key sessions can ask for, on every app user's folder of `bucket` and nothing else.
-
-    Built from `session_policy` itself (with every user, `*`), so a new scope action can never be
-    missing from the role: STS grants the intersection of the two, and each session narrows it to
-    one user's folder. `python -m helpers.provision up` attaches this; tests check it against
-    what the notebooks do."""
-    every_user = [session_policy(bucket=bucket, username="*", scope=scope)["Statement"][0]  # type: ignore[arg-type]
-                  for scope in SCOPE_ACTIONS]
-    object_actions = sorted({a for st in every_user for a in st["Action"]} | set(DEVELOPER_OBJECT_ACTIONS))
-    resources = sorted({r for st in every_user for r in st["Resource"]})
-    return {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": object_actions, "Resource": resources},
-        {"Effect": "Allow", "Action": list(DEVELOPER_BUCKET_ACTIONS), "Resource": [f"acs:oss:*:*:{bucket}"],
-         "Condition": {"StringLike": {"oss:Prefix": [user_prefix("*")]}}},
-    ]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +99,7 @@ class SdkAssumeRole:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._endpoint = settings.sts_endpoint or f"https://sts.{settings.region}.aliyuncs.com"
+        self._endpoint = settings.sts_endpoint or default_sts_endpoint(settings.region)
         sts_client.load_sdk()     # ~150 ms of imports: paid at start-up, not by the first app user's request
 
     def __call__(self, *, session_name: str, policy: str, duration: int) -> Issued:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable
@@ -22,6 +20,7 @@ from oss2.utils import http_date
 from helpers.localcloud.errors import OssError
 from helpers.localcloud.oss.auth import authenticate_post_form
 from helpers.localcloud.oss.request import Headers, Principal
+from helpers.protocol import post_form
 
 from .sdk_signing import (
     REGION,
@@ -220,34 +219,26 @@ def test_authenticate_no_signature_returns_anonymous(world: World) -> None:
 
 # --- PostObject ----------------------------------------------------------------------------------
 
+EXPIRES = "2099-01-01T00:00:00.000Z"
+CONDITIONS = [["starts-with", "$key", "users/"]]
+
+
 def _policy() -> str:
-    doc = {"expiration": "2099-01-01T00:00:00.000Z", "conditions": [["starts-with", "$key", "users/"]]}
-    return base64.b64encode(json.dumps(doc).encode()).decode()
+    return post_form.encode_policy(EXPIRES, CONDITIONS)
 
 
 def _v1_form(cred: Cred) -> dict[str, str]:
-    # As oss2 examples/object_post.py: base64(hmac-sha1(secret, policy)).
-    policy = _policy()
-    sig = base64.b64encode(hmac.new(cred.secret.encode(), policy.encode(), hashlib.sha1).digest()).decode()
-    form = {"key": "users/1/a.txt", "ossaccesskeyid": cred.ak, "policy": policy, "signature": sig}
-    form["x-oss-security-token"] = cred.token or ""
-    return form
+    # As oss2 examples/object_post.py; field names lower-cased: the server matches them case-insensitively.
+    form = post_form.form_v1(access_key_id=cred.ak, secret=cred.secret, expires=EXPIRES,
+                             conditions=CONDITIONS, security_token=cred.token or "")
+    return {"key": "users/1/a.txt", **{k.lower(): v for k, v in form.items()}}
 
 
 def _v4_form(cred: Cred, *, region: str = REGION, product: str = "oss") -> dict[str, str]:
-    # As the v2 SDK sample/post_object.py: hex(hmac-sha256(signing key, policy)).
-    now = datetime.datetime.now(datetime.UTC)
-    date, stamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
-    policy = _policy()
-    key = hmac.new(("aliyun_v4" + cred.secret).encode(), date.encode(), hashlib.sha256).digest()
-    for part in (region, product, "aliyun_v4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    form = {"key": "users/1/a.txt", "policy": policy, "x-oss-signature-version": "OSS4-HMAC-SHA256",
-            "x-oss-credential": f"{cred.ak}/{date}/{region}/{product}/aliyun_v4_request", "x-oss-date": stamp,
-            "x-oss-signature": hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()}
-    if cred.token:
-        form["x-oss-security-token"] = cred.token
-    return form
+    # As the v2 SDK sample/post_object.py.
+    form = post_form.form_v4(access_key_id=cred.ak, secret=cred.secret, region=region, expires=EXPIRES,
+                             conditions=CONDITIONS, security_token=cred.token or None, product=product)
+    return {"key": "users/1/a.txt", **form}
 
 
 FormSigner = Callable[..., dict[str, str]]
@@ -278,7 +269,8 @@ def test_authenticate_post_form_signed_accepted(world: World, who: str, form: Fo
 def test_authenticate_post_form_changed_policy_returns_signature_does_not_match(world: World,
                                                                               form: FormSigner) -> None:
     fields = form(world.root)
-    fields["policy"] = _policy()[:-4] + "fQ=="
+    fields["policy"] = post_form.encode_policy(EXPIRES, [["starts-with", "$key", "users/2/"]])
+    assert fields["policy"] != _policy()
     err = _post_refused(world, fields)
     assert (err.status, err.code) == (403, "SignatureDoesNotMatch")
 
