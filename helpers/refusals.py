@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from helpers.logging import mask_error
+from helpers.protocol.errors import parse_error
 
 # The local cloud sends this EC where its references name no real one [helpers/localcloud/errors.py
 # DEFAULT_EC]; shown as such, without its meaningless RecommendDoc link. Real OSS sends a real EC.
@@ -69,11 +70,10 @@ def describe_error(exc: BaseException) -> Refusal:
     doc = getattr(exc, "recommend_doc", None) or fields.get("RecommendDoc") or ""
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
-        xml = _xml_fields(exc.response.content)
-        code, message = (xml.get("Code", ""), xml.get("Message", "")) if xml else (str(status),
-                                                                                  exc.response.reason_phrase)
-        ec = xml.get("EC") or exc.response.headers.get("x-oss-ec", "")
-        doc = xml.get("RecommendDoc", "")
+        parsed = parse_error(exc.response.content, exc.response.headers)
+        code, message = (parsed.code, parsed.message) if parsed else (str(status), exc.response.reason_phrase)
+        ec = parsed.ec if parsed else exc.response.headers.get("x-oss-ec", "")
+        doc = parsed.recommend_doc if parsed else ""
     return Refusal(int(status) if isinstance(status, int | str) and str(status).isdigit() else None,
                    str(code), mask_error(str(message)), str(ec), str(doc))
 
@@ -95,17 +95,6 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(cause))
         yield cause
         cause = cause.__cause__ or cause.__context__
-
-
-def _xml_fields(content: bytes) -> dict[str, str]:
-    """The children of an OSS `<Error>` document; {} when the body is not XML."""
-    import xml.etree.ElementTree as ET
-
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
-        return {}
-    return {child.tag: child.text or "" for child in root}
 
 
 @contextlib.contextmanager
