@@ -5,6 +5,7 @@ attempted with it, a ranged GET, the CRC-64 comparison, and the parts of a signe
     show_token(client, "download")        masked credentials + where they may be used
     put_with_scope(client, "download", key, data)   PutObject signed with that scope's token
     ranged(client, key, first, last)      GetObject with a Range header (206 + Content-Range)
+    conditional_get(client, key, headers) GetObject with any request headers (Range, If-Match, If-None-Match)
     crc_report(result, expected)          local CRC-64 vs OSS's x-oss-hash-crc64ecma
     url_rows(signed)                      rows part/value/meaning of a signed GET URL, secrets masked
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import oss2
 
 from helpers.client.errors import IntegrityError
 from helpers.client.results import call_oss2, check_crc, crc64
@@ -56,6 +59,31 @@ def ranged(client: MobileClient, key: str, first: int, last: int) -> bytes:
         f"HTTP {result.status}, Content-Range: {result.headers.get('Content-Range')}, {len(data)} bytes: "
         f"{data!r}"
     )
+    return data
+
+
+def conditional_get(client: MobileClient, key: str, headers: dict[str, str]) -> bytes | None:
+    """GetObject with the download token and `headers` as given (Range, If-Match, If-None-Match, ...):
+    prints the status, Content-Range and bytes. None when OSS answers 304 Not Modified (no body);
+    412 PreconditionFailed (If-Match on a changed object) raises like any OSS refusal."""
+    bucket = client.oss2_bucket("download")
+    full = client.full_key(key, "download")
+
+    def get() -> tuple[Any, bytes] | None:
+        try:
+            r = bucket.get_object(full, headers=dict(headers))
+        except oss2.exceptions.NotModified:
+            return None
+        return r, r.read()
+
+    got = call_oss2(get)
+    if got is None:
+        print("HTTP 304 Not Modified: no body; the copy the app already has is the current one")
+        return None
+    result, data = got
+    content_range = result.headers.get("Content-Range")
+    print(f"HTTP {result.status}" + (f", Content-Range: {content_range}" if content_range else "")
+          + f", {len(data)} bytes: {data!r}")
     return data
 
 
