@@ -79,10 +79,11 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         marks.expect(ok, "the changed file: OSS refuses with 412 PreconditionFailed",
                      "" if ok else f"{exc.status} {exc.code}")
         return marks.finish(strict=strict)
-    marks.expect(False, "the changed file: OSS refuses with 412 PreconditionFailed",
-                 f"it sent {0 if changed is None else len(changed)} bytes of the NEW version, which the app "
-                 f"would glue to the old first {HAVE}: add If-Match with the ETag it saw"
-                 if "if-match" not in names else f"If-Match {_get(headers, 'if-match')!r} matched the new version")
+    sent = 0 if changed is None else len(changed)
+    why = (f"it sent {sent} bytes of the NEW version, which the app would glue to the old first {HAVE}: "
+           "add If-Match with the ETag it saw" if "if-match" not in names
+           else f"If-Match {_get(headers, 'if-match')!r} matched the new version")
+    marks.expect(False, "the changed file: OSS refuses with 412 PreconditionFailed", why)
     return marks.finish(strict=strict)
 
 

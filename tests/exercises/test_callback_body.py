@@ -13,6 +13,8 @@ from helpers import stack, workbook
 from helpers.exercises import callback_body as exercise
 from helpers.exercises.marks import ExerciseFailed
 
+Capsys = pytest.CaptureFixture[str]
+
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
@@ -25,15 +27,15 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         stack.down(directory)
 
 
-def test_the_json_template_shown_in_the_notebook_is_not_the_answer(book: Any,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_json_template_shown_in_the_notebook_is_not_the_answer(book: Any, capsys: Capsys) -> None:
     shown = '{"bucket":${bucket},"object":${object},"size":${size},"user":${x:user}}'
     with pytest.raises(ExerciseFailed):
         exercise.check(book, shown, strict=True)
-    assert "✗ it is form-encoded (name=value pairs joined by &) (it starts with '{'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "✗ it is form-encoded (name=value pairs joined by &) (it starts with '{'" in out
 
 
-def test_a_missing_field_and_a_wrong_variable_are_named(book: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_field_and_a_wrong_variable_are_named(book: Any, capsys: Capsys) -> None:
     wrong = "bucket=${bucket}&object=${object}&size=${size}&mimeType=${mimeType}&user=${user}"
     assert exercise.check(book, wrong, strict=False) is False
     out = capsys.readouterr().out
@@ -43,8 +45,7 @@ def test_a_missing_field_and_a_wrong_variable_are_named(book: Any, capsys: pytes
     assert "recorded" not in out, "a template the app server would refuse is not uploaded"
 
 
-def test_the_reference_solution_is_recorded_by_the_app_server(book: Any,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_reference_solution_is_recorded_by_the_app_server(book: Any, capsys: Capsys) -> None:
     assert exercise.check(book, exercise.solution(book), strict=True) is True
     out = capsys.readouterr().out
     key = exercise.created_keys()[0]

@@ -13,6 +13,8 @@ from helpers import stack, workbook
 from helpers.exercises import resume_download as exercise
 from helpers.exercises.marks import ExerciseFailed
 
+Capsys = pytest.CaptureFixture[str]
+
 TEXT = b"Holiday photos: beach, boat, sunset.\n"
 
 
@@ -32,33 +34,34 @@ def etag(book: Any) -> str:
     return str(book.client("alice").download(exercise.SOURCE).etag)
 
 
-def test_without_if_match_a_changed_file_would_be_glued(book: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_if_match_a_changed_file_would_be_glued(book: Any, capsys: Capsys) -> None:
     with pytest.raises(ExerciseFailed):
         exercise.check(book, {"Range": "bytes=7-"}, strict=True)
     out = capsys.readouterr().out
     assert f"✓ the unchanged file: OSS sends bytes 7–{len(TEXT) - 1} ({len(TEXT) - 7} bytes)" in out
-    assert "✗ the changed file: OSS refuses with 412 PreconditionFailed (it sent 45 bytes of the NEW version" in out
+    assert ("✗ the changed file: OSS refuses with 412 PreconditionFailed "
+            "(it sent 45 bytes of the NEW version") in out
     assert "add If-Match with the ETag it saw" in out
 
 
-def test_without_range_the_whole_file_comes_again(book: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_range_the_whole_file_comes_again(book: Any, capsys: Capsys) -> None:
     assert exercise.check(book, {"If-Match": etag(book)}, strict=False) is False
     out = capsys.readouterr().out
     assert f"✗ a Range header (missing: OSS sent the whole file ({len(TEXT)} bytes)" in out
     assert "✓ the changed file: OSS refuses with 412 PreconditionFailed" in out
 
 
-def test_if_none_match_is_the_opposite(book: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_if_none_match_is_the_opposite(book: Any, capsys: Capsys) -> None:
     assert exercise.check(book, {"Range": "bytes=7-", "If-None-Match": etag(book)}, strict=False) is False
     assert "304 Not Modified: If-None-Match asks for the file only if it CHANGED" in capsys.readouterr().out
 
 
-def test_a_wrong_etag_is_named(book: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_etag_is_named(book: Any, capsys: Capsys) -> None:
     assert exercise.check(book, {"Range": "bytes=7-", "If-Match": "0" * 32}, strict=False) is False
     assert f"If-Match must be the ETag the app saw, {etag(book)}" in capsys.readouterr().out
 
 
-def test_the_reference_solution_passes(book: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_reference_solution_passes(book: Any, capsys: Capsys) -> None:
     assert exercise.check(book, exercise.solution(book), strict=True) is True
     assert "All 4 checks passed." in capsys.readouterr().out
     book.delete_objects(exercise.created_keys())
