@@ -1,8 +1,8 @@
-"""Exercise of notebook 05: resume an interrupted download. The app has bytes 0–6 of `holiday.txt`; the
-answer is the request headers (a dict) of the GetObject that fetches the rest, only if the file is still
-the version whose ETag the app saw.
+"""Exercise of notebook 05: resume an interrupted download. The app has bytes 0–6 of `notes.txt` (the sample
+data/notes.txt); the answer is the request headers (a dict) of the GetObject that fetches the rest, only if
+the file is still the version whose ETag the app saw.
 
-`check` copies holiday.txt to `exercises/resume.txt` (same bytes, so the same ETag), sends the answer's
+`check` copies notes.txt to `exercises/resume.txt` (same bytes, so the same ETag), sends the answer's
 headers with alice's download token (expects 206 and exactly the missing bytes), then changes the copy
 and sends them again (expects OSS to refuse with 412 PreconditionFailed, so the app never glues two
 versions together). Each wrong outcome says which header is missing or wrong. Runs on both targets.
@@ -16,7 +16,7 @@ from helpers.client.errors import ClientError, OssRequestError
 from helpers.exercises.marks import Marks, not_answered
 from helpers.refusals import error_text
 
-SOURCE = "holiday.txt"          # uploaded in the notebook's section 1
+SOURCE = "notes.txt"            # data/notes.txt, uploaded in the notebook's section 1
 KEY = "exercises/resume.txt"    # the checker's copy, changed on purpose
 HAVE = 7                        # bytes 0–6 arrived before the connection dropped (section 5)
 

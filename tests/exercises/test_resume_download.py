@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from helpers import stack, workbook
+from helpers import sample_data, stack, workbook
 from helpers.exercises import resume_download as exercise
 from helpers.exercises.marks import ExerciseFailed
 
 Capsys = pytest.CaptureFixture[str]
 
-TEXT = b"Holiday photos: beach, boat, sunset.\n"
+TEXT = sample_data.TEXT.read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_without_if_match_a_changed_file_would_be_glued(book: Any, capsys: Capsy
     out = capsys.readouterr().out
     assert f"✓ the unchanged file: OSS sends bytes 7–{len(TEXT) - 1} ({len(TEXT) - 7} bytes)" in out
     assert ("✗ the changed file: OSS refuses with 412 PreconditionFailed "
-            "(it sent 45 bytes of the NEW version") in out
+            f"(it sent {len(TEXT) + 8} bytes of the NEW version") in out
     assert "add If-Match with the ETag it saw" in out
 
 
