@@ -181,6 +181,7 @@ def fetch(book: Book, url: str) -> httpx.Response:
         response = session.get(url)
     raise_for_oss(response)
     print(f"HTTP {response.status_code}, {len(response.content)} bytes")
-    for name in ("Content-Type", "Content-Disposition"):
-        print(f"  {name}: {response.headers.get(name, '(none)')}")
+    for name in ("Content-Type", "Content-Disposition", "Cache-Control"):
+        if name in response.headers or name != "Cache-Control":
+            print(f"  {name}: {response.headers.get(name, '(none)')}")
     return response
