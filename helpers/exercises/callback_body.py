@@ -1,59 +1,82 @@
-"""Exercise of notebook 04: a callbackBody template that sends bucket, object, size and x:user as JSON.
+"""Exercise of notebook 04: a callbackBody in OSS's default, form-encoded type
+(`application/x-www-form-urlencoded`) that the app server accepts and records.
 
-`check` parses the template (OSS `${...}` variables, written without quotes in JSON mode) and, on the
-local cloud, makes OSS render it for real: a PutObject with the template whose callback URL is a
-recorder in this kernel; the body OSS sent must be a JSON object with exactly the expected values.
+The app server records an upload only from a verified callback whose body names `bucket`, `object`,
+`size`, `mimeType`, `etag` and `user` (`helpers.appserver.services.callbacks.parse_body`). `check` reads
+the template pair by pair (which name is missing, which holds the wrong variable), then lets OSS render
+it for real: a PutObject of data/notes.txt whose callback goes to the app server's own `/api/callback`
+(the URL the app server puts in its forms), with `x:user` as a custom variable. The app server's reply,
+passed through by OSS, and its list of alice's uploads must show the object. Runs on both targets.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+from urllib.parse import parse_qsl
 
+from helpers import sample_data
 from helpers.exercises.marks import Marks, not_answered
 from helpers.refusals import error_text
 
-WANTED = {"bucket": "bucket", "object": "object", "size": "size", "user": "x:user"}
-KEY = "users/alice/exercise-callback.txt"
-DATA = b"callback exercise"
+# name in the body -> the OSS variable the app server expects there
+WANTED = {"bucket": "${bucket}", "object": "${object}", "size": "${size}", "mimeType": "${mimeType}",
+          "etag": "${etag}", "user": "${x:user}"}
+KEY = "exercises/callback-notes.txt"
+SAMPLE = sample_data.TEXT
+CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
 def solution(book: Any = None) -> str:
-    return '{"bucket":${bucket},"object":${object},"size":${size},"user":${x:user}}'
+    return "&".join(f"{name}={var}" for name, var in WANTED.items())
 
 
 def created_keys() -> list[str]:
-    return [KEY]
+    return [f"users/alice/{KEY}"]
 
 
 def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
+    """✓/✗ per body field, then a real upload whose callback the app server must verify and record."""
     if not_answered(answer):
         return False
     marks = Marks()
-    if not marks.expect(isinstance(answer, str), "the answer is a template string"):
+    if not marks.expect(isinstance(answer, str), "the answer is a template string",
+                        f"got {type(answer).__name__}"):
         return marks.finish(strict=strict)
-    found = set(re.findall(r"\$\{([^}]+)\}", answer))
-    marks.expect(set(WANTED.values()) <= found, "it uses ${bucket}, ${object}, ${size} and ${x:user}",
-                 f"found {sorted(found)}")
-    if not book.local_only("letting OSS render the template and call back to this kernel"):
+    text = answer.strip()
+    if not marks.expect(not text.startswith("{"), "it is form-encoded (name=value pairs joined by &)",
+                        "it starts with '{': that is the JSON type the notebook showed"):
         return marks.finish(strict=strict)
-    from helpers.lessons.callback import capture_callback
+    pairs = dict(parse_qsl(text, keep_blank_values=True))
+    for name, var in WANTED.items():
+        got = pairs.get(name)
+        detail = "missing" if got is None else f"found {name}={got}"
+        marks.expect(got == var, f"{name}={var}", "" if got == var else detail)
+    if marks.failed:    # the app server would refuse it; the checks above say why
+        return marks.finish(strict=strict)
+    _upload_and_check(book, text, marks)
+    return marks.finish(strict=strict)
+
+
+def _upload_and_check(book: Any, template: str, marks: Marks) -> None:
+    from helpers.lessons.callback import FORM_BODY_TYPE, app_callback_url, upload_with_callback_url
 
     alice = book.client("alice")
+    data = SAMPLE.read_bytes()
     try:
-        captured = capture_callback(alice, KEY, DATA, body_template=answer)
-    except Exception as exc:  # OSS refusing the template is an answer to report
-        marks.expect(False, "OSS accepts the callback", error_text(exc))
-        return marks.finish(strict=strict)
-    try:
-        doc = json.loads(captured.body)
-    except ValueError:
-        marks.expect(False, "OSS sent valid JSON", captured.body[:80].decode("utf-8", "replace"))
-        return marks.finish(strict=strict)
-    marks.expect(isinstance(doc, dict), "OSS sent a JSON object")
-    if isinstance(doc, dict):
-        expected = {"bucket": book.bucket, "object": KEY, "size": str(len(DATA)), "user": "alice"}
-        for name, value in expected.items():
-            marks.expect(str(doc.get(name)) == value, f"{name} = {value!r}", f"OSS sent {doc.get(name)!r}")
-    return marks.finish(strict=strict)
+        result = upload_with_callback_url(alice, KEY, data, app_callback_url(alice, KEY),
+                                          body_template=template, body_type=FORM_BODY_TYPE,
+                                          content_type=CONTENT_TYPE)
+    except Exception as exc:  # OSS refusing the callback document is an answer to report
+        marks.expect(False, "OSS accepts the callback with the upload", error_text(exc))
+        return
+    reply = result.callback_reply
+    full = result.key
+    marks.expect(result.status == 200 and isinstance(reply, dict) and reply.get("key") == full,
+                 f"the app server verified the callback and answered for {full}",
+                 f"HTTP {result.status}, reply {json.dumps(reply)[:160]}")
+    rows = {u["key"]: u for u in alice.list_uploads()}
+    row = rows.get(full)
+    marks.expect(row is not None and row.get("size") == len(data),
+                 f"the app server recorded {full} ({len(data)} bytes) for alice",
+                 "no record" if row is None else f"recorded size {row.get('size')}")

@@ -7,7 +7,8 @@ kept), and forged callbacks sent straight to the app server.
     string_to_sign(path, query, body)         what the RSA-MD5 signature covers (the app server's function)
     allow_list_decisions(book)                rows url/allowed for real, look-alike and hostile key URLs
     upload_with_unreachable_callback(client, key, data)   PutObject whose callbackUrl is a closed port
-    upload_with_callback_url(client, key, data, url)      PutObject calling back to any URL
+    upload_with_callback_url(client, key, data, url, body_template=...)   PutObject calling back to any URL
+    app_callback_url(client, key)             the app server's own callback URL (from its form policy)
     forge_callback(book, key, case)           POST /api/callback as an attacker; raises CallbackRefused
 
 Uses the app server's own verification functions (`helpers.appserver.services.callbacks`) where it
@@ -102,20 +103,35 @@ def upload_with_unreachable_callback(client: MobileClient, key: str, data: bytes
     return upload_with_callback_url(client, key, data, f"http://127.0.0.1:{closed_loopback_port()}/api/callback")
 
 
-def upload_with_callback_url(client: MobileClient, key: str, data: bytes, url: str) -> UploadResult:
-    """PutObject with the client's STS credentials and an `x-oss-callback` to `url` (form-encoded body):
-    the upload's answer, 200 with the callback server's JSON or 203 with OSS's CallbackFailed."""
+FORM_BODY_TYPE = "application/x-www-form-urlencoded"  # OSS's default callbackBodyType
+
+
+def upload_with_callback_url(client: MobileClient, key: str, data: bytes, url: str, *,
+                             body_template: str = "bucket=${bucket}&object=${object}&size=${size}",
+                             body_type: str = FORM_BODY_TYPE, content_type: str | None = None,
+                             ) -> UploadResult:
+    """PutObject with the client's STS credentials and an `x-oss-callback` to `url` (`body_template` of
+    `body_type`; the client's user name as the custom variable `x:user`): the upload's answer, 200 with
+    the callback server's JSON or 203 with OSS's CallbackFailed."""
     full = client.full_key(key, "upload")
-    doc = {"callbackUrl": url,
-           "callbackBody": "bucket=${bucket}&object=${object}&size=${size}",
-           "callbackBodyType": "application/x-www-form-urlencoded"}
-    header = base64.b64encode(json.dumps(doc).encode()).decode()
+    doc = {"callbackUrl": url, "callbackBody": body_template, "callbackBodyType": body_type}
+    headers = {"x-oss-callback": base64.b64encode(json.dumps(doc).encode()).decode(),
+               "x-oss-callback-var": base64.b64encode(json.dumps({"x:user": client.username}).encode()
+                                                      ).decode()}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
     bucket = client.oss2_bucket("upload")
-    result = call_oss2(lambda: bucket.put_object(full, data, headers={"x-oss-callback": header}))
+    result = call_oss2(lambda: bucket.put_object(full, data, headers=headers))
     body = result.resp.read()
     reply = callback_reply(httpx.Response(result.status, headers=dict(result.headers), content=body))
     return UploadResult(full, result.status, str(result.etag or "").strip('"'), None, len(data),
                         result.request_id, reply)
+
+
+def app_callback_url(client: MobileClient, key: str) -> str:
+    """The app server's callback URL (where OSS must post), as it puts it in a callback form policy."""
+    policy = client.api.post_policy(key, callback=True)
+    return str(json.loads(base64.b64decode(policy.fields["callback"]))["callbackUrl"])
 
 
 FORGERIES = ("random signature", "attacker's key URL", "look-alike key host")

@@ -5,8 +5,12 @@ attempted with it, a ranged GET, the CRC-64 comparison, and the parts of a signe
     show_token(client, "download")        masked credentials + where they may be used
     put_with_scope(client, "download", key, data)   PutObject signed with that scope's token
     ranged(client, key, first, last)      GetObject with a Range header (206 + Content-Range)
+    conditional_get(client, key, headers) GetObject with any request headers (Range, If-Match, If-None-Match)
     crc_report(result, expected)          local CRC-64 vs OSS's x-oss-hash-crc64ecma
     url_rows(signed)                      rows part/value/meaning of a signed GET URL, secrets masked
+    response_overrides_table()            OSS's response-* query parameters and the header each sets
+    app_signed_get(client, key, expires, params)   a GET URL the app signs itself with its download token
+    fetch(book, url)                      plain-HTTP GET of a signed URL: status and the headers that matter
 
 Never prints a secret. Imports nothing from `helpers.localcloud`.
 """
@@ -16,14 +20,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import httpx
+import oss2
+
+from helpers import http_clients
 from helpers.client.errors import IntegrityError
-from helpers.client.results import call_oss2, check_crc, crc64
+from helpers.client.results import call_oss2, check_crc, crc64, raise_for_oss
 from helpers.logging import SECRET_QUERY, mask_key_id, mask_secret
 
 if TYPE_CHECKING:
     from helpers.client.appserver_api import SignedUrl
     from helpers.client.mobile import MobileClient
     from helpers.client.results import DownloadResult
+    from helpers.workbook import Book
 
 
 def show_token(client: MobileClient, scope: str) -> None:
@@ -56,6 +65,31 @@ def ranged(client: MobileClient, key: str, first: int, last: int) -> bytes:
         f"HTTP {result.status}, Content-Range: {result.headers.get('Content-Range')}, {len(data)} bytes: "
         f"{data!r}"
     )
+    return data
+
+
+def conditional_get(client: MobileClient, key: str, headers: dict[str, str]) -> bytes | None:
+    """GetObject with the download token and `headers` as given (Range, If-Match, If-None-Match, ...):
+    prints the status, Content-Range and bytes. None when OSS answers 304 Not Modified (no body);
+    412 PreconditionFailed (If-Match on a changed object) raises like any OSS refusal."""
+    bucket = client.oss2_bucket("download")
+    full = client.full_key(key, "download")
+
+    def get() -> tuple[Any, bytes] | None:
+        try:
+            r = bucket.get_object(full, headers=dict(headers))
+        except oss2.exceptions.NotModified:
+            return None
+        return r, r.read()
+
+    got = call_oss2(get)
+    if got is None:
+        print("HTTP 304 Not Modified: no body; the copy the app already has is the current one")
+        return None
+    result, data = got
+    content_range = result.headers.get("Content-Range")
+    print(f"HTTP {result.status}" + (f", Content-Range: {content_range}" if content_range else "")
+          + f", {len(data)} bytes: {data!r}")
     return data
 
 
@@ -113,3 +147,41 @@ def describe(result: DownloadResult | Any) -> None:
     print(f"  Content-Type: {result.content_type}")
     if result.content_disposition:
         print(f"  Content-Disposition: {result.content_disposition}")
+
+
+# --- response-* overrides, and a URL the app signs itself (notebook 06) ----------------------------------
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-language": "Content-Language",
+    "response-content-encoding": "Content-Encoding",
+    "response-cache-control": "Cache-Control",
+    "response-expires": "Expires",
+}
+
+
+def response_overrides_table() -> list[dict[str, str]]:
+    """GetObject's response-* query parameters (OSS GetObject API) and the response header each one sets."""
+    return [{"query parameter": name, "sets the response header": header}
+            for name, header in RESPONSE_OVERRIDES.items()]
+
+
+def app_signed_get(client: MobileClient, key: str, expires: int, params: dict[str, str] | None = None) -> str:
+    """A V4 GET URL for `key` in the user's folder, signed by the app itself with its cached
+    download-scope STS token (as the mobile SDKs' presign calls do); `params` are signed with it."""
+    bucket = client.oss2_bucket("download")
+    full = client.full_key(key, "download")
+    return str(bucket.sign_url("GET", full, expires, params=dict(params or {}) or None, slash_safe=True))
+
+
+def fetch(book: Book, url: str) -> httpx.Response:
+    """GET a signed URL with plain HTTP (recorded for the diagram), raise OSS refusals, and print the
+    status with the headers a browser acts on. Returns the httpx response."""
+    with http_clients.client(timeout=30, event_hooks=book.recorder.httpx_hooks("OSS")) as session:
+        response = session.get(url)
+    raise_for_oss(response)
+    print(f"HTTP {response.status_code}, {len(response.content)} bytes")
+    for name in ("Content-Type", "Content-Disposition", "Cache-Control"):
+        if name in response.headers or name != "Cache-Control":
+            print(f"  {name}: {response.headers.get(name, '(none)')}")
+    return response

@@ -32,12 +32,17 @@ if TYPE_CHECKING:
     from helpers.client.mobile import MobileClient
     from helpers.workbook import Book
 
+# Binary units throughout. Alibaba's docs write "100 KB", "5 GB" and "48.8 TB"; the SDKs compute them
+# as 100 × 1024 and 5 × 1024³ bytes (oss2.defaults.min_part_size = 100 * 1024), and 48.8 is 10,000 parts
+# of 5 GiB in TiB. The names stay KB/MB/GB (sample_data and the notebooks use them); they mean KiB/MiB/GiB.
 KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
-MIN_PART_SIZE = 100 * KB  # OSS: every part but the last is at least 100 KB
-MAX_PART_SIZE = 5 * GB
+TB = 1024 * GB
+MIN_PART_SIZE = 100 * KB  # OSS: every part but the last is at least 100 KiB
+MAX_PART_SIZE = 5 * GB    # and at most 5 GiB
 MAX_PARTS = 10_000
+MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE  # 48.8 TiB, the docs' "48.8 TB"
 
 
 # ------------------------------------------------------------------------------------ part sizes
@@ -57,8 +62,18 @@ def part_size_for(file_size: int, max_parts: int = MAX_PARTS, *, preferred: int 
     return size
 
 
+def limits_table() -> list[dict[str, str]]:
+    """OSS's multipart limits, in bytes and in binary units, as rows for `workbook.show_table`."""
+    rows = [("parts per upload (at most)", MAX_PARTS, "(a count, not bytes)"),
+            ("smallest part (all but the last)", MIN_PART_SIZE, human(MIN_PART_SIZE)),
+            ("largest part", MAX_PART_SIZE, human(MAX_PART_SIZE)),
+            ("largest object (10,000 × 5 GiB)", MAX_OBJECT_SIZE, human(MAX_OBJECT_SIZE))]
+    return [{"limit": name, "value": f"{value:,}", "in binary units": shown} for name, value, shown in rows]
+
+
 def human(size: int) -> str:
-    for unit, factor in (("GB", GB), ("MB", MB), ("KB", KB)):
+    """Bytes in binary units (KiB, MiB, GiB, TiB: powers of 1024), as the SDKs count."""
+    for unit, factor in (("TiB", TB), ("GiB", GB), ("MiB", MB), ("KiB", KB)):
         if size >= factor:
             value = size / factor
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.2f} {unit}"
@@ -197,21 +212,18 @@ def multipart_by_hand(client: MobileClient, key: str, path: str | Path, part_siz
     client's upload token, without the SDK's part-size rounding (so OSS's own limits show)."""
     bucket = client.oss2_bucket("upload")
     full = client.full_key(key, "upload")
-    data = Path(path).read_bytes()
     on_cred = client.providers["upload"].invalidate
     upload_id = call_oss2(lambda: bucket.init_multipart_upload(full).upload_id, on_credential_error=on_cred)
     parts = []
-    for number, start in enumerate(range(0, len(data), part_size), start=1):
-        chunk = data[start : start + part_size]
-        result = call_oss2(
-            lambda n=number, c=chunk: bucket.upload_part(full, upload_id, n, c), on_credential_error=on_cred
-        )
-        parts.append(oss2.models.PartInfo(number, result.etag))
-    print(f"{len(parts)} parts of {human(part_size)} sent; completing")
     try:
-        call_oss2(
-            lambda: bucket.complete_multipart_upload(full, upload_id, parts), on_credential_error=on_cred
-        )
+        with Path(path).open("rb") as f:   # one part in memory at a time
+            for number, chunk in enumerate(iter(lambda: f.read(part_size), b""), start=1):
+                result = call_oss2(lambda n=number, c=chunk: bucket.upload_part(full, upload_id, n, c),
+                                   on_credential_error=on_cred)
+                parts.append(oss2.models.PartInfo(number, result.etag))
+        print(f"{len(parts)} parts of {human(part_size)} sent; completing")
+        call_oss2(lambda: bucket.complete_multipart_upload(full, upload_id, parts),
+                  on_credential_error=on_cred)
     except Exception:
         call_oss2(lambda: bucket.abort_multipart_upload(full, upload_id))  # leave no upload behind
         raise

@@ -61,10 +61,13 @@ FACTS: dict[str, Facts] = {
         )
     ),
     # 04: upload callback (上传回调): the app server records the verified upload; forged ones are rejected.
-    "04": Facts(refusals=("refused: 400 CallbackRejected",), uploads=("users/alice/callbacks/hello.txt",)),
-    # 05: download with a download-scope token: bob's object and writes refused, 404, token expiry.
+    "04": Facts(refusals=("refused: 400 CallbackRejected",), uploads=("users/alice/callbacks/notes.txt",
+                                                                  "users/alice/exercises/callback-notes.txt")),
+    # 05: download with a download-scope token: bob's object and writes refused, 404, a changed ETag (412),
+    # token expiry.
     "05": Facts(
-        refusals=("refused: 403 AccessDenied", "refused: 404 NoSuchKey", "refused: 403 SecurityTokenExpired")
+        refusals=("refused: 403 AccessDenied", "refused: 404 NoSuchKey", "refused: 412 PreconditionFailed",
+                  "refused: 403 SecurityTokenExpired")
     ),
     # 06: signed GET URLs: tampering refused, expiry refused.
     "06": Facts(
