@@ -37,7 +37,7 @@ class OssError(LocalCloudError):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "InvalidRequest"
     default_message: ClassVar[str] = ""
-    ec: ClassVar[str] = DEFAULT_EC
+    ec: str = DEFAULT_EC                 # a class default an instance may override
 
     def __init__(self, message: str | None = None, *, ec: str | None = None,
                  headers: dict[str, str] | None = None, **extra: str) -> None:

@@ -174,11 +174,12 @@ def _signed_header_views(headers: Headers) -> list[Mapping[str, str]]:
 
 def _mismatch(ak: str, provided: str, string_to_sign: str, canonical_request: str | None = None
               ) -> errors.OssError:
-    extra = {"OSSAccessKeyId": ak, "SignatureProvided": provided, "StringToSign": string_to_sign,
-             "StringToSignBytes": sigv1.string_to_sign_bytes(string_to_sign)}
+    err = errors.SignatureDoesNotMatch(OSSAccessKeyId=ak, SignatureProvided=provided,
+                                       StringToSign=string_to_sign,
+                                       StringToSignBytes=sigv1.string_to_sign_bytes(string_to_sign))
     if canonical_request is not None:
-        extra["CanonicalRequest"] = canonical_request
-    return errors.SignatureDoesNotMatch(**extra)
+        err.extra["CanonicalRequest"] = canonical_request
+    return err
 
 
 def _check_v1(secret: str, candidates: list[str], provided: str, ak: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from helpers.localcloud.context import LocalCloud
 from helpers.localcloud.errors import AccessDenied, NoSuchKey
@@ -23,6 +24,9 @@ _ANON_WRITE = {"oss:PutObject", "oss:DeleteObject", "oss:AbortMultipartUpload", 
 
 @dataclass(slots=True)
 class Call:
+    """One call as a handler sees it: the context, the parsed request, its operation, who signed it,
+    and the body still to be read."""
+
     ctx: LocalCloud
     req: OssRequest
     op: Operation | None
@@ -49,6 +53,16 @@ class Call:
                            account_id=self.ctx.accounts.account_id)
         authorize(self.principal, action=action, resource=arn, context=context)
 
+    async def authorize_operation(self, bucket: str | None, key: str | None) -> None:
+        """Authorise this call's operation (its action and resource level from the table) on a resource."""
+        assert self.op is not None and self.op.action is not None, "only table operations have an action"
+        await self.authorize(self.op.action, bucket, key, level=self.op.level)
+
+    async def authorize_source(self, bucket: str, key: str) -> None:
+        """Authorise reading the source object of a copy (the table's `source_action`)."""
+        assert self.op is not None and self.op.source_action is not None, "not a copy operation"
+        await self.authorize(self.op.source_action, bucket, key, level="object")
+
     async def _authorize_anonymous(self, action: str, bucket: str | None, key: str | None) -> None:
         if bucket is None:
             raise AccessDenied("Anonymous access is forbidden for this operation.")
@@ -67,3 +81,6 @@ class Call:
         if action in _ANON_WRITE and acl == "public-read-write":
             return
         raise AccessDenied(_ACL_DENIED)
+
+
+Handler = Callable[[Call], Awaitable[Response]]

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers import http_clients
-from helpers.localcloud.errors import CallbackFailed, InvalidArgument
+from helpers.localcloud.errors import CallbackFailed, InvalidArgument, OssError
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ PUBLIC_KEY_FILE = "callback_pub_key_v1.pem"
 # Real OSS signs with RSA-1024; app servers accept any size, so the stand-in uses 2048.
 KEY_BITS = 2048
 
-FORM_TYPE = "application/x-www-form-urlencoded"
-JSON_TYPE = "application/json"
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+JSON_TYPE: Final = "application/json"
 BodyType = Literal["application/x-www-form-urlencoded", "application/json"]
 
 MAX_URLS = 5
@@ -155,7 +155,7 @@ class CallbackSpec:
     custom_vars: Mapping[str, str] = field(default_factory=dict)
 
 
-def _invalid(message: str, ec: str) -> InvalidArgument:
+def _invalid(message: str, ec: str) -> OssError:
     return InvalidArgument(message, ec=ec)
 
 
@@ -219,7 +219,7 @@ def parse_callback(callback_b64: str, callback_var_b64: str | None = None, *,
     if not isinstance(body_type, str) or body_type.strip().lower() not in (FORM_TYPE, JSON_TYPE):
         raise _invalid("The callbackBodyType is invalid, it must be application/x-www-form-urlencoded "
                        "or application/json.", EC_BODY_TYPE)
-    body_type = body_type.strip().lower()
+    chosen: BodyType = JSON_TYPE if body_type.strip().lower() == JSON_TYPE else FORM_TYPE
 
     host = doc.get("callbackHost")
     if host is not None and (not isinstance(host, str) or any(c.isspace() for c in host)
@@ -256,7 +256,7 @@ def parse_callback(callback_b64: str, callback_var_b64: str | None = None, *,
         if k.startswith("x:"):
             custom[k] = v
 
-    return CallbackSpec(urls=urls, body_template=body, body_type=body_type,  # type: ignore[arg-type]
+    return CallbackSpec(urls=urls, body_template=body, body_type=chosen,
                         host=host or None, sni=sni, custom_vars=custom)
 
 

@@ -5,7 +5,7 @@ This module imports nothing from Starlette, so model code and unit tests can bui
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_d",)
 
-    def __init__(self, pairs: list[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         d: dict[str, str] = {}
         for k, v in items:
@@ -25,7 +25,7 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._d[key.lower()]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._d)
 
     def __len__(self) -> int:
@@ -66,14 +66,28 @@ class OssRequest:
         return any(k == name for k, _ in self.query)
 
 
+# How an operation is authenticated and authorised (the app reads it; handlers never decide it):
+#   signature  the app checks the request's signature, then authorises `action` on the request's resource
+#   per_key    the app checks the signature; the handler authorises `action` on each key it names
+#   form       the handler authenticates the form fields, then authorises `action` (PostObject)
+#   none       neither: the CORS rules answer (the OPTIONS preflight)
+AuthMode = Literal["signature", "per_key", "form", "none"]
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """An OSS API: its name, its RAM action, and the level its resource ARN names."""
+    """An OSS API: its name, RAM action, the level its resource ARN names, its handler and auth mode.
+
+    `handler` is `module.function` under `helpers.localcloud.oss.handlers` (a path, not the function,
+    so the table stays free of Starlette). `source_action` is what a copy needs on its source object.
+    """
 
     name: str
-    action: str
+    action: str | None
     level: Literal["service", "bucket", "object"]
-    anonymous_read: bool = False   # allowed anonymously on a public-read bucket
+    handler: str
+    auth: AuthMode = "signature"
+    source_action: str | None = None
     # Real OSS looks the bucket up before it checks the AccessKey (missing bucket: 404 NoSuchBucket
     # whatever the key), except for requests that create a bucket (reference §1).
     key_before_bucket: bool = False

@@ -36,6 +36,7 @@ from helpers.localcloud.errors import (
     NoSuchBucket,
     NoSuchKey,
     ObjectNotAppendable,
+    OssError,
     PositionNotEqualToLength,
 )
 from helpers.localcloud.store.files import (
@@ -384,7 +385,7 @@ def _rebucket(obj: ObjectMeta, bucket: str) -> ObjectMeta:
     return ObjectMeta.from_json({**obj.to_json(), "bucket": bucket})
 
 
-def _position_error(current: ObjectMeta | None) -> PositionNotEqualToLength:
+def _position_error(current: ObjectMeta | None) -> OssError:
     size = current.size if current is not None else 0
     return PositionNotEqualToLength(headers={"x-oss-next-append-position": str(size)})
 

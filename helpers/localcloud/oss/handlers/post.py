@@ -49,7 +49,7 @@ async def post_object(c: Call) -> Response:
         check_policy(policy, fields=fields, bucket=bucket, now=c.ctx.clock.now(), file_size=None,
                      signature_version=version)
     call = Call(c.ctx, c.req, c.op, principal, c.body)
-    await call.authorize("oss:PutObject", bucket, key, level="object")
+    await call.authorize_operation(bucket, key)
     form_vars = {k: v for k, v in fields.items() if k.startswith("x:")}
     spec = parse_callback_or_none(fields.get("callback"), None, form_vars=form_vars)
     bounds = content_length_bounds(policy) if policy else None
