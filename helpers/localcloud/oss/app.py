@@ -33,10 +33,11 @@ from helpers.localcloud.errors import (
     NoSuchBucket,
     OssError,
 )
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss import routing
 from helpers.localcloud.oss.body import Body, ClientGone
 from helpers.localcloud.oss.call import Call, Handler
-from helpers.localcloud.oss.request import Headers, Operation, OssRequest, Principal
+from helpers.localcloud.oss.request import Headers, Operation, OssRequest
 from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 from helpers.localcloud.xml import error_header_value, render_error
 

@@ -29,18 +29,18 @@ from __future__ import annotations
 
 import calendar
 import hmac
-import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from email.utils import parsedate_to_datetime
 
 from helpers.localcloud import errors
 from helpers.localcloud.accounts import Accounts
 from helpers.localcloud.clock import Clock, iso8601_ms
+from helpers.localcloud.identity import IdentityError, Principal, Reason, resolve
 from helpers.localcloud.oss import sigv1, sigv4
-from helpers.localcloud.oss.request import Headers, OssRequest, Principal
-from helpers.localcloud.tokens import TokenAuthority, TokenError
+from helpers.localcloud.oss.request import Headers, OssRequest
+from helpers.localcloud.tokens import TokenAuthority
 
 MAX_SKEW_SECONDS = 900
 MAX_V4_EXPIRES = 604800
@@ -61,36 +61,27 @@ EC_POST_BAD_CREDENTIAL = "0002-00000710"
 
 # --- credentials ---------------------------------------------------------------------------------
 
+# Each reason the shared resolver gives, as OSS says it (reference §5.2). (AccessKey ID, token) → error.
+_REFUSALS: dict[Reason, Callable[[str, str], errors.OssError]] = {
+    Reason.UNKNOWN_KEY: lambda ak, token: errors.InvalidAccessKeyId(OSSAccessKeyId=ak),
+    # [unverified] real OSS's answer for an Inactive key; it reads as unknown, as it always has here.
+    Reason.KEY_DISABLED: lambda ak, token: errors.InvalidAccessKeyId(OSSAccessKeyId=ak),
+    Reason.TOKEN_MISSING: lambda ak, token: errors.InvalidAccessKeyId(_STS_LOST, ec=EC_STS_LOST,
+                                                                      OSSAccessKeyId=ak),
+    Reason.TOKEN_INVALID: lambda ak, token: errors.InvalidSecurityToken(SecurityToken=token),
+    Reason.TOKEN_MISMATCH: lambda ak, token: errors.InvalidSecurityToken(SecurityToken=token),
+    Reason.TOKEN_EXPIRED: lambda ak, token: errors.SecurityTokenExpired(SecurityToken=token),
+}
+
+
 def _resolve(ak: str, token: str | None, *, accounts: Accounts, tokens: TokenAuthority,
              clock: Clock) -> tuple[str, Principal]:
-    """(secret, principal) for an AccessKey ID; STS keys need a genuine, unexpired token (§5.2)."""
-    if ak.startswith("STS."):
-        if not token:
-            raise errors.InvalidAccessKeyId(_STS_LOST, ec=EC_STS_LOST, OSSAccessKeyId=ak)
-        try:
-            claims = tokens.verify(ak, token)
-            session_policy = json.loads(claims.session_policy) if claims.session_policy else None
-        except (TokenError, ValueError) as exc:
-            raise errors.InvalidSecurityToken(SecurityToken=token) from exc
-        if claims.expiration < clock.now():
-            raise errors.SecurityTokenExpired(SecurityToken=token)
-        role = accounts.role(claims.role_arn)
-        role_name = role.name if role else claims.role_arn.rsplit("/", 1)[-1]
-        principal = Principal(
-            kind="sts", account_id=claims.account_id, access_key_id=ak,
-            arn=f"acs:ram::{claims.account_id}:assumed-role/{role_name}/{claims.session_name}",
-            # A role that no longer exists grants nothing (empty policy list = implicit deny).
-            policies=role.policies if role else (), session_policy=session_policy,
-            extra={"role_arn": claims.role_arn, "session_name": claims.session_name})
-        return tokens.secret_for(ak), principal
-    ident = accounts.identity(ak)
-    if ident is None:
-        raise errors.InvalidAccessKeyId(OSSAccessKeyId=ak)
-    if ident.kind == "account":
-        return ident.secret, Principal(kind="account", account_id=ident.account_id, access_key_id=ak,
-                                       arn=ident.arn)
-    return ident.secret, Principal(kind="ram_user", account_id=ident.account_id, access_key_id=ak,
-                                   arn=ident.arn, policies=ident.policies)
+    """(secret, principal) for an AccessKey ID (`identity.resolve`), or the OSS error for its reason."""
+    try:
+        who = resolve(ak, token, clock.now(), accounts=accounts, tokens=tokens)
+    except IdentityError as exc:
+        raise _REFUSALS[exc.reason](ak, token or "") from exc
+    return who.secret, who.principal
 
 
 def _request_token(req: OssRequest) -> str | None:

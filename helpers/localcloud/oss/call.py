@@ -10,10 +10,12 @@ from starlette.responses import Response
 
 from helpers.localcloud.context import LocalCloud
 from helpers.localcloud.errors import AccessDenied, NoSuchKey
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss.body import Body
-from helpers.localcloud.oss.request import Operation, OssRequest, Principal
+from helpers.localcloud.oss.request import Operation, OssRequest
 from helpers.localcloud.oss.routing import resource_arn
 
+POLICY_DENIED = "Access denied by authorizer's policy."    # reference §5.2
 _ACL_DENIED = "You have no right to access this object because of bucket acl."
 # What an anonymous caller may do under each ACL (real OSS: public-read allows reads,
 # public-read-write also writes).
@@ -39,7 +41,7 @@ class Call:
         if self.principal.kind == "anonymous":
             await self._authorize_anonymous(action, bucket, key)
             return
-        from helpers.localcloud.ram.policy import authorize, request_context
+        from helpers.localcloud.ram.policy import allows, request_context
 
         context_extra: dict[str, str] = dict(extra or {})
         if action == "oss:ListObjects":
@@ -51,7 +53,8 @@ class Call:
                                   access_key_id=self.principal.access_key_id, extra=context_extra)
         arn = resource_arn(bucket, key, level, region=self.ctx.region,
                            account_id=self.ctx.accounts.account_id)
-        authorize(self.principal, action=action, resource=arn, context=context)
+        if not allows(self.principal, action=action, resource=arn, context=context):
+            raise AccessDenied(POLICY_DENIED)
 
     async def authorize_operation(self, bucket: str | None, key: str | None) -> None:
         """Authorise this call's operation (its action and resource level from the table) on a resource."""

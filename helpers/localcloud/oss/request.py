@@ -1,4 +1,5 @@
-"""Value objects passed down the OSS pipeline: the parsed request, the operation, the principal.
+"""Value objects passed down the OSS pipeline: the parsed request and the operation (the principal
+is `identity.Principal`).
 
 This module imports nothing from Starlette, so model code and unit tests can build these directly.
 """
@@ -6,8 +7,8 @@ This module imports nothing from Starlette, so model code and unit tests can bui
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 
 class Headers(Mapping[str, str]):
@@ -91,21 +92,3 @@ class Operation:
     # Real OSS looks the bucket up before it checks the AccessKey (missing bucket: 404 NoSuchBucket
     # whatever the key), except for requests that create a bucket (reference §1).
     key_before_bucket: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who signed the request.
-
-    kind: `anonymous`, `account` (root AccessKey: full rights), `ram_user` (identity policies),
-    or `sts` (role policies ∩ session policy).
-    """
-
-    kind: Literal["anonymous", "account", "ram_user", "sts"]
-    account_id: str | None = None
-    access_key_id: str | None = None
-    arn: str | None = None
-    policies: tuple[dict[str, Any], ...] = ()          # identity (RAM user) or role policies
-    session_policy: dict[str, Any] | None = None        # STS only; None means no narrowing
-    auth_scheme: str = "anonymous"                      # v1 | v4 | v1-query | v4-query | post-v1 | post-v4
-    extra: dict[str, str] = field(default_factory=dict)

@@ -1,8 +1,9 @@
 """RAM policy documents (reference §11): the grammar check (`parse_policy`), three-way evaluation
-(`evaluate` → `Decision`), the OSS authorization rule per principal kind (`authorize`), and the
-request condition context (`request_context`).
+(`evaluate` → `Decision`), the authorization rule per principal kind (`allows`: a decision, which
+OSS, STS and RAM each render as their own refusal), and the request condition context
+(`request_context`).
 
-Pure model code: imports nothing from Starlette or the wire layer; only `errors` at run time.
+Pure model code: imports nothing from Starlette or the wire layer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from enum import Enum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from helpers.localcloud.errors import AccessDenied
 from helpers.localcloud.ram.conditions import (
     OPERATORS,
     Condition,
@@ -27,9 +27,7 @@ from helpers.localcloud.ram.conditions import (
 )
 
 if TYPE_CHECKING:
-    from helpers.localcloud.oss.request import Principal
-
-ACCESS_DENIED_MESSAGE = "Access denied by authorizer's policy."
+    from helpers.localcloud.identity import Principal
 
 _TOP_KEYS = frozenset({"Version", "Statement"})
 _STATEMENT_KEYS = frozenset({"Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"})
@@ -237,28 +235,28 @@ def evaluate(policies: Iterable[Mapping[str, Any]], *, action: str, resource: st
     return evaluate_compiled(statements, action=action, resource=resource, ctx=normalize_context(context))
 
 
-def authorize(principal: Principal, *, action: str, resource: str,
-              context: Mapping[str, str | Sequence[str]]) -> None:
-    """Raise AccessDenied unless `principal` may perform `action` on `resource`.
+def allows(principal: Principal, *, action: str, resource: str,
+           context: Mapping[str, str | Sequence[str]]) -> bool:
+    """Whether `principal` may perform `action` on `resource`: the decision; each port renders a refusal.
 
     account → always (root); ram_user → its policies allow; sts → role policies allow and, when a
     session policy was given, it allows too (it can only narrow); anonymous → never (public-read ACLs
     are the caller's business, before this call).
     """
     if principal.kind == "account":
-        return
-    if principal.kind in ("ram_user", "sts"):
-        ctx = normalize_context(context)
-        role = evaluate_compiled([st for doc in principal.policies for st in compile_policy(doc)],
-                                 action=action, resource=resource, ctx=ctx)
-        if role is Decision.ALLOW:
-            if principal.kind == "ram_user" or principal.session_policy is None:
-                return
-            session = evaluate_compiled(compile_policy(principal.session_policy),
-                                        action=action, resource=resource, ctx=ctx)
-            if session is Decision.ALLOW:
-                return
-    raise AccessDenied(ACCESS_DENIED_MESSAGE)
+        return True
+    if principal.kind not in ("ram_user", "sts"):
+        return False
+    ctx = normalize_context(context)
+    role = evaluate_compiled([st for doc in principal.policies for st in compile_policy(doc)],
+                             action=action, resource=resource, ctx=ctx)
+    if role is not Decision.ALLOW:
+        return False
+    if principal.kind == "ram_user" or principal.session_policy is None:
+        return True
+    session = evaluate_compiled(compile_policy(principal.session_policy),
+                                action=action, resource=resource, ctx=ctx)
+    return session is Decision.ALLOW
 
 
 def request_context(*, source_ip: str, now: float, secure: bool, user_agent: str | None,
