@@ -84,11 +84,13 @@ MAX_USER_META_BYTES = 8 * 1024
 EC_USER_META_TOO_LARGE = "0011-00000002"
 
 
-def user_meta_from(headers: Mapping[str, str]) -> dict[str, str]:
-    """`x-oss-meta-*` headers; names and values together may not exceed 8 KB [doc: EC 0011-00000002]."""
+def user_meta_from(headers: Mapping[str, str], *, encoding: str = "latin-1") -> dict[str, str]:
+    """`x-oss-meta-*` headers (or PostObject form fields); names and values together may not exceed
+    8 KB [doc: EC 0011-00000002]. `encoding` is the one the values were decoded with (headers:
+    latin-1, one character per byte; form fields: UTF-8), so the limit counts wire bytes."""
     meta = {k[len("x-oss-meta-"):]: v for k, v in headers.items() if k.startswith("x-oss-meta-")}
-    # Header text is latin-1 decoded from the wire, so len() counts bytes.
-    total = sum(len("x-oss-meta-") + len(k) + len(v) for k, v in meta.items())
+    total = sum(len("x-oss-meta-") + len(k.encode(encoding)) + len(v.encode(encoding))
+                for k, v in meta.items())
     if total > MAX_USER_META_BYTES:
         # [unverified] code and wording; the EC and the 8 KB limit are from the OSS docs.
         raise InvalidArgument("Your metadata headers exceed the maximum allowed metadata size.",

@@ -119,7 +119,7 @@ async def complete(c: Call) -> Response:
     enc = url_encoder(c.req.q("encoding-type"))
     spec = parse_callback_or_none(*callback_params(c))
     # [unverified] Complete's own x-oss-object-acl overrides the one given at Initiate (reference §7).
-    acl = object_acl_or_none(c)
+    acl = object_acl_or_none(c.req.headers)
     upload = await _upload_for(c)
     body = await c.body.read_all()
     if c.req.headers.get("x-oss-complete-all", "").lower() == "yes":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
@@ -53,13 +53,13 @@ _OVERRIDES = {"response-content-type": "content-type", "response-content-languag
 
 
 def _object_acl(c: Call) -> str:
-    acl = object_acl_or_none(c)
+    acl = object_acl_or_none(c.req.headers)
     return "default" if acl is None else acl
 
 
-def object_acl_or_none(c: Call) -> str | None:
-    """The validated `x-oss-object-acl` header, None when absent."""
-    acl = c.req.headers.get("x-oss-object-acl")
+def object_acl_or_none(values: Mapping[str, str]) -> str | None:
+    """The validated `x-oss-object-acl` header (or PostObject form field), None when absent."""
+    acl = values.get("x-oss-object-acl")
     if acl is not None and acl not in ACLS and acl != "default":
         raise InvalidArgument("no such object access control exists", ArgumentName="x-oss-object-acl",
                               ArgumentValue=acl[:64])
