@@ -12,11 +12,9 @@ cloud-shaped profile answers only the callback public key there.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import secrets
 from collections.abc import Mapping
-from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -215,7 +213,3 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def json_response(doc: Any, status: int = 200) -> Response:
-    return Response(json.dumps(doc).encode(), status_code=status, media_type="application/json")

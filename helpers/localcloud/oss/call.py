@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -35,18 +35,17 @@ class Call:
     principal: Principal
     body: Body
 
-    async def authorize(self, action: str, bucket: str | None, key: str | None, *, level: str,
-                        extra: Mapping[str, str] | None = None) -> None:
+    async def _authorize(self, action: str, bucket: str | None, key: str | None, *, level: str) -> None:
         """Allow or raise AccessDenied: ACLs for anonymous callers, RAM policies for everyone else."""
         if self.principal.kind == "anonymous":
             await self._authorize_anonymous(action, bucket, key)
             return
         from helpers.localcloud.ram.policy import allows, request_context
 
-        context_extra: dict[str, str] = dict(extra or {})
-        if action == "oss:ListObjects":
-            context_extra.setdefault("oss:Prefix", self.req.q("prefix") or "")
-            context_extra.setdefault("oss:Delimiter", self.req.q("delimiter") or "")
+        # An unprefixed listing still presents oss:Prefix as "", so `StringLike users/alice/*` refuses it.
+        q = self.req.q
+        context_extra = ({"oss:Prefix": q("prefix") or "", "oss:Delimiter": q("delimiter") or ""}
+                         if action == "oss:ListObjects" else {})
         context = request_context(source_ip=self.req.client_ip, now=self.ctx.clock.now(),
                                   secure=self.req.scheme == "https",
                                   user_agent=self.req.headers.get("user-agent"),
@@ -59,12 +58,12 @@ class Call:
     async def authorize_operation(self, bucket: str | None, key: str | None) -> None:
         """Authorise this call's operation (its action and resource level from the table) on a resource."""
         assert self.op is not None and self.op.action is not None, "only table operations have an action"
-        await self.authorize(self.op.action, bucket, key, level=self.op.level)
+        await self._authorize(self.op.action, bucket, key, level=self.op.level)
 
     async def authorize_source(self, bucket: str, key: str) -> None:
         """Authorise reading the source object of a copy (the table's `source_action`)."""
         assert self.op is not None and self.op.source_action is not None, "not a copy operation"
-        await self.authorize(self.op.source_action, bucket, key, level="object")
+        await self._authorize(self.op.source_action, bucket, key, level="object")
 
     async def _authorize_anonymous(self, action: str, bucket: str | None, key: str | None) -> None:
         if bucket is None:

@@ -51,10 +51,6 @@ MAX_CALLBACK_VAR_LEN = 5 * 1024          # EC 0007-00000101: base64 callback-var
 MAX_RESPONSE_BODY = 1024 * 1024          # app server answer ≤ 1 MB
 DEFAULT_TIMEOUT = 5.0                    # fixed on real OSS, not configurable there
 
-SYSTEM_VARIABLES = ("bucket", "object", "etag", "size", "mimeType", "imageInfo.height",
-                    "imageInfo.width", "imageInfo.format", "crc64", "contentMd5", "vpcId",
-                    "clientIp", "reqId", "operation")
-
 # EC codes from the OSS 0007-* error pages; "inferred" ones have no page and follow the numbering.
 EC_CALLBACK_BASE64 = "0007-00000002"
 EC_CALLBACK_JSON = "0007-00000003"

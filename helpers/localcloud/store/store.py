@@ -375,9 +375,6 @@ class ObjectStore(MultipartMixin):
         return ListPage(entries=entries, common_prefixes=[p.decode() for p in page.common_prefixes],
                         is_truncated=page.is_truncated, next_marker=page.next_marker.decode())
 
-    def object_count(self, bucket: str) -> int:
-        return len(self._bucket(bucket).keys)
-
 
 def _rebucket(obj: ObjectMeta, bucket: str) -> ObjectMeta:
     if obj.bucket == bucket:

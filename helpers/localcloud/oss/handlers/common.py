@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterable, Mapping
 from typing import ParamSpec, TypeVar
 from urllib.parse import quote
@@ -112,10 +111,6 @@ def upload_headers(meta: ObjectMeta | PartMeta) -> dict[str, str]:
     if meta.content_md5:
         h["content-md5"] = meta.content_md5
     return h
-
-
-def b64md5(digest: bytes) -> str:
-    return base64.b64encode(digest).decode("ascii")
 
 
 async def in_thread(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
