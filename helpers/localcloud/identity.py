@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from helpers.localcloud.accounts import Accounts
-from helpers.localcloud.ram.policy import PolicyGrammarError, parse_policy
+from helpers.localcloud.ram.grammar import PolicyGrammarError, parse_policy
 from helpers.localcloud.tokens import TokenAuthority, TokenClaims, TokenError, TokenMismatch
 
 

@@ -18,7 +18,8 @@ from helpers.localcloud.accounts import Role
 from helpers.localcloud.clock import iso8601_s
 from helpers.localcloud.context import LocalCloud
 from helpers.localcloud.errors import StsError
-from helpers.localcloud.ram.policy import PolicyGrammarError, allows, parse_policy, request_context
+from helpers.localcloud.ram.grammar import PolicyGrammarError, parse_policy
+from helpers.localcloud.ram.policy import allows, request_context
 from helpers.localcloud.ram.trust import trusts
 from helpers.localcloud.sts.authn import Authenticator, Caller, RpcRequest, mask, missing
 
