@@ -30,15 +30,16 @@ from __future__ import annotations
 import calendar
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from email.utils import parsedate_to_datetime
 
 from helpers.localcloud import errors
 from helpers.localcloud.accounts import Accounts
 from helpers.localcloud.clock import Clock, iso8601_ms
-from helpers.localcloud.identity import IdentityError, Principal, Reason, resolve
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss import sigv1, sigv4
+from helpers.localcloud.oss.credentials import request_token, resolve_key
 from helpers.localcloud.oss.request import Headers, OssRequest
 from helpers.localcloud.tokens import TokenAuthority
 
@@ -46,51 +47,14 @@ MAX_SKEW_SECONDS = 900
 MAX_V4_EXPIRES = 604800
 PRODUCT = "oss"
 
-_STS_LOST = (errors.InvalidAccessKeyId.default_message
-             + " The Security Token may be lost to specify that it is a STS Access Id.")
 _INVALID_DATE = "OSS authentication requires a valid Date."
 _EXPIRED = "Request has expired."
 _BAD_AUTH_HEADER = "Authorization header is invalid."          # [unverified] wording
 _BAD_CREDENTIAL = "Invalid credential in Authorization header."
-EC_STS_LOST = "0002-00000003"
 EC_BAD_REGION = "0002-00000226"
 EC_BAD_PRODUCT = "0002-00000227"
 EC_POST_NO_AK = "0002-00000706"
 EC_POST_BAD_CREDENTIAL = "0002-00000710"
-
-
-# --- credentials ---------------------------------------------------------------------------------
-
-# Each reason the shared resolver gives, as OSS says it (reference §5.2). (AccessKey ID, token) → error.
-_REFUSALS: dict[Reason, Callable[[str, str], errors.OssError]] = {
-    Reason.UNKNOWN_KEY: lambda ak, token: errors.InvalidAccessKeyId(OSSAccessKeyId=ak),
-    # [unverified] real OSS's answer for an Inactive key; it reads as unknown, as it always has here.
-    Reason.KEY_DISABLED: lambda ak, token: errors.InvalidAccessKeyId(OSSAccessKeyId=ak),
-    Reason.TOKEN_MISSING: lambda ak, token: errors.InvalidAccessKeyId(_STS_LOST, ec=EC_STS_LOST,
-                                                                      OSSAccessKeyId=ak),
-    Reason.TOKEN_INVALID: lambda ak, token: errors.InvalidSecurityToken(SecurityToken=token),
-    Reason.TOKEN_MISMATCH: lambda ak, token: errors.InvalidSecurityToken(SecurityToken=token),
-    Reason.TOKEN_EXPIRED: lambda ak, token: errors.SecurityTokenExpired(SecurityToken=token),
-}
-
-
-def _resolve(ak: str, token: str | None, *, accounts: Accounts, tokens: TokenAuthority,
-             clock: Clock) -> tuple[str, Principal]:
-    """(secret, principal) for an AccessKey ID (`identity.resolve`), or the OSS error for its reason."""
-    try:
-        who = resolve(ak, token, clock.now(), accounts=accounts, tokens=tokens)
-    except IdentityError as exc:
-        raise _REFUSALS[exc.reason](ak, token or "") from exc
-    return who.secret, who.principal
-
-
-def _request_token(req: OssRequest) -> str | None:
-    """First non-empty carrier in §5.1 order."""
-    for value in (req.headers.get("x-oss-security-token"), req.headers.get("security-token"),
-                  req.q("security-token"), req.q("x-oss-security-token")):
-        if value:
-            return value
-    return None
 
 
 # --- time ----------------------------------------------------------------------------------------
@@ -249,7 +213,7 @@ def _v1_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
     ak, sep, provided = auth[len("OSS "):].strip().partition(":")
     if not sep or not ak or not provided:
         raise errors.InvalidArgument(_BAD_AUTH_HEADER)
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_skew(_parse_http_date(req.headers.get("x-oss-date") or req.headers.get("date")), clock)
     candidates = _v1_candidates(req)
     _check_v1(secret, candidates, provided, ak)
@@ -258,7 +222,7 @@ def _v1_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
 
 def _v1_query(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority, clock: Clock) -> Principal:
     ak, expires, provided = (_required(req, n) for n in ("OSSAccessKeyId", "Expires", "Signature"))
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_not_expired(_int_param(expires, "Expires"), clock)
     # Signed URLs put Expires where the Date goes in the string to sign (§4.1).
     candidates = _v1_candidates(req, date=expires)
@@ -272,7 +236,7 @@ def _v4_header(req: OssRequest, auth: str, *, region: str, accounts: Accounts, t
     cred = sigv4.parse_credential(parsed.credential) if parsed else None
     if parsed is None or cred is None:
         raise errors.InvalidArgument(_BAD_CREDENTIAL)
-    secret, principal = _resolve(cred.access_key_id, _request_token(req), accounts=accounts, tokens=tokens,
+    secret, principal = resolve_key(cred.access_key_id, request_token(req), accounts=accounts, tokens=tokens,
                                  clock=clock)
     x_oss_date = req.headers.get("x-oss-date", "")
     _check_skew(_parse_iso_basic(x_oss_date), clock)
@@ -293,7 +257,7 @@ def _v4_query(req: OssRequest, *, region: str, accounts: Accounts, tokens: Token
     cred = sigv4.parse_credential(values["x-oss-credential"])
     if cred is None:
         raise errors.InvalidArgument(_BAD_CREDENTIAL)
-    secret, principal = _resolve(cred.access_key_id, _request_token(req), accounts=accounts, tokens=tokens,
+    secret, principal = resolve_key(cred.access_key_id, request_token(req), accounts=accounts, tokens=tokens,
                                  clock=clock)
     x_oss_date = values["x-oss-date"]
     signed_at = _parse_iso_basic(x_oss_date)
@@ -334,7 +298,7 @@ def _v2_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
     if not ak or not provided:
         raise errors.InvalidArgument(_BAD_AUTH_HEADER)
     addl = [h for h in fields.get("AdditionalHeaders", "").split(";") if h]
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_skew(_parse_http_date(req.headers.get("date")), clock)
     strings = [sigv1.v2_string_to_sign(req.method, view, req.bucket, req.key, req.query, addl)
                for view in _signed_header_views(req.headers)]
@@ -345,7 +309,7 @@ def _v2_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
 def _v2_query(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority, clock: Clock) -> Principal:
     ak, expires, provided = (_required(req, n)
                              for n in ("x-oss-access-key-id", "x-oss-expires", "x-oss-signature"))
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_not_expired(_int_param(expires, "x-oss-expires"), clock)
     addl = [h for h in (req.q("x-oss-additional-headers") or "").split(";") if h]
     query = [(n, v) for n, v in req.query if n != "x-oss-signature"]
@@ -379,7 +343,8 @@ def authenticate_post_form(fields: Mapping[str, str], *, bucket: str, accounts: 
             raise errors.InvalidArgument("The x-oss-credential field is invalid.", ec=EC_POST_BAD_CREDENTIAL,
                                          ArgumentName="x-oss-credential",
                                          ArgumentValue=fields["x-oss-credential"])
-        secret, principal = _resolve(cred.access_key_id, token, accounts=accounts, tokens=tokens, clock=clock)
+        secret, principal = resolve_key(cred.access_key_id, token, accounts=accounts, tokens=tokens,
+                                        clock=clock)
         _check_region_product(cred, region, form="credential")
         key = sigv4.signing_key(secret, cred.date, cred.region, cred.product)
         provided = fields["x-oss-signature"]
@@ -397,7 +362,7 @@ def authenticate_post_form(fields: Mapping[str, str], *, bucket: str, accounts: 
             raise errors.InvalidArgument(f"Post form must contain a non-empty {names[n]} field.", ec=ec,
                                          ArgumentName=names[n], ArgumentValue="")
     ak, provided = fields["ossaccesskeyid"], fields["signature"]
-    secret, principal = _resolve(ak, token, accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, token, accounts=accounts, tokens=tokens, clock=clock)
     if not _same(sigv1.v1_signature(secret, policy), provided):
         raise _mismatch(ak, provided, policy)
     return replace(principal, auth_scheme="post-v1")

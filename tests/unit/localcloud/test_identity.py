@@ -10,7 +10,7 @@ import pytest
 
 from helpers.localcloud.accounts import Accounts, new_credentials
 from helpers.localcloud.identity import IdentityError, Reason, resolve
-from helpers.localcloud.oss import auth as oss_auth
+from helpers.localcloud.oss import credentials as oss_credentials
 from helpers.localcloud.ram import state as ram
 from helpers.localcloud.sts import authn as sts_authn
 from helpers.localcloud.tokens import TemporaryCredentials, TokenAuthority
@@ -96,14 +96,14 @@ def test_error_names_no_secret_or_token(accounts: Accounts, tokens: TokenAuthori
 
 
 def test_every_reason_has_a_wire_error_in_each_port() -> None:
-    assert set(oss_auth._REFUSALS) == set(Reason)
+    assert set(oss_credentials.REFUSALS) == set(Reason)
     assert set(sts_authn.REFUSALS) == set(Reason)
 
 
 def test_no_port_tells_token_errors_apart_by_message_text() -> None:
     import inspect
 
-    for module in (oss_auth, sts_authn):
+    for module in (oss_credentials, sts_authn):
         assert "does not belong" not in inspect.getsource(module)
 
 

@@ -20,10 +20,10 @@ from helpers.localcloud.oss.callback import (
     CallbackSpec,
     parse_callback,
     perform_callback,
-    pub_key_url,
     render_body,
     system_variables,
 )
+from helpers.localcloud.oss.callback_signer import pub_key_url
 from helpers.localcloud.store.files import PendingWrite
 from helpers.localcloud.store.models import ObjectMeta
 from helpers.localcloud.xml import build, render_error
