@@ -63,7 +63,7 @@ class LocalCloud:
     accounts: Accounts
     tokens: TokenAuthority
     store: Any = None            # helpers.localcloud.store.ObjectStore
-    callback_signer: Any = None  # helpers.localcloud.oss.callback.CallbackSigner
+    callback_signer: Any = None  # helpers.localcloud.oss.callback_signer.CallbackSigner
     oss_base_url: str = ""       # http://host:port of the OSS port, known once it listens
     sts_base_url: str = ""
     ram_base_url: str = ""

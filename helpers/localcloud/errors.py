@@ -12,7 +12,7 @@ STS and RAM: `rpc_app`).
     │   ├── NoSuchBucket, NoSuchKey, NoSuchUpload, NoSuchCORSConfiguration                (404)
     │   ├── MethodNotAllowed (405), BucketAlreadyExists, BucketNotEmpty, FileAlreadyExists,
     │   │   PositionNotEqualToLength, ObjectNotAppendable (409), PreconditionFailed (412),
-    │   │   InvalidRange (416), InternalError (500), NotImplementedOss (501)
+    │   │   InvalidRange (416), InternalError (500)
     └── StsError                 status, code, message (rendered as STS or RAM JSON: both are
                                  RPC-style APIs with one error document)
 
@@ -37,7 +37,7 @@ class OssError(LocalCloudError):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "InvalidRequest"
     default_message: ClassVar[str] = ""
-    ec: ClassVar[str] = DEFAULT_EC
+    ec: str = DEFAULT_EC                 # a class default an instance may override
 
     def __init__(self, message: str | None = None, *, ec: str | None = None,
                  headers: dict[str, str] | None = None, **extra: str) -> None:
@@ -126,8 +126,6 @@ PreconditionFailed = _err("PreconditionFailed", 412, "PreconditionFailed",
 InvalidRange = _err("InvalidRange", 416, "InvalidRange", "The requested range cannot be satisfied")
 InternalError = _err("InternalError", 500, "InternalError",
                      "We encountered an internal error. Please try again.")
-NotImplementedOss = _err("NotImplementedOss", 501, "NotImplemented",
-                         "A header you provided implies functionality that is not implemented.")
 
 
 class CallbackFailed(OssError):

@@ -22,7 +22,7 @@ from helpers.localcloud import accounts, tokens
 from helpers.localcloud.clock import Clock
 from helpers.localcloud.context import LocalCloud, LocalCloudConfig
 from helpers.localcloud.oss.app import OssApp
-from helpers.localcloud.oss.callback import CallbackSigner
+from helpers.localcloud.oss.callback_signer import CallbackSigner
 from helpers.localcloud.oss.handlers import HANDLERS
 from helpers.localcloud.oss.handlers.admin import ADMIN
 from helpers.localcloud.ram.app import create_ram_app

@@ -29,6 +29,10 @@ class TokenError(ValueError):
     """The token is malformed, forged, or does not belong to the AccessKey ID it came with."""
 
 
+class TokenMismatch(TokenError):
+    """A genuine token, issued for another AccessKey ID."""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     access_key_id: str
@@ -105,5 +109,5 @@ class TokenAuthority:
         except (ValueError, KeyError, TypeError) as exc:
             raise TokenError("malformed claims") from exc
         if not hmac.compare_digest(claims.access_key_id.encode(), access_key_id.encode()):
-            raise TokenError("token does not belong to this AccessKey ID")
+            raise TokenMismatch("token does not belong to this AccessKey ID")
         return claims

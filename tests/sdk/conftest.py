@@ -12,7 +12,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -178,6 +178,22 @@ def crc64(data: bytes) -> int:
     c = oss2.utils.Crc64(0)
     c.update(data)
     return int(c.crc)
+
+
+def md5_b64(data: bytes) -> str:
+    """Content-MD5 as OSS sends and checks it: base64 of the MD5 digest."""
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def v2_error(fn: Callable[[], Any]) -> Any:
+    """The alibabacloud_oss_v2 ServiceError that `fn()` raises (wrapped in OperationError by the SDK)."""
+    import alibabacloud_oss_v2 as oss
+
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        fn()
+    err = info.value.unwrap()
+    assert isinstance(err, oss.exceptions.ServiceError), repr(err)
+    return err
 
 
 def oss_error(resp: requests.Response | httpx.Response) -> tuple[int, str, str]:

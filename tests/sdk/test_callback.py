@@ -5,8 +5,6 @@ loopback app server (`callback_app`) that verifies the RSA-MD5 signature with th
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -23,6 +21,7 @@ from tests.sdk.conftest import (
     ReceivedCallback,
     b64json,
     crc64,
+    md5_b64,
     post_form_v1,
     send_post_form,
 )
@@ -39,10 +38,6 @@ def callback(url: str, body: str = FORM_BODY, body_type: str | None = None) -> s
     if body_type:
         doc["callbackBodyType"] = body_type
     return b64json(doc)
-
-
-def md5_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 def assert_genuine(cb: ReceivedCallback, cloud: LocalCloudServer) -> None:

@@ -7,7 +7,6 @@ no Content-Length / ETag / Accept-Ranges, CRC-64 and Content-MD5 of the stored b
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import os
@@ -26,7 +25,7 @@ import requests
 from oss2.models import BucketCors, CorsRule
 
 from helpers.localcloud.server import LocalCloudServer
-from tests.sdk.conftest import crc64, oss_error
+from tests.sdk.conftest import crc64, md5_b64, oss_error
 
 GZIP = {"Accept-Encoding": "gzip"}
 
@@ -35,10 +34,6 @@ def text(n: int, seed: int = 7) -> bytes:
     """oss2's own `random_bytes` (tests/common.py): lowercase letters, so compressible."""
     rng = random.Random(seed)
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n)).encode()
-
-
-def md5_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 def raw_get(url: str, headers: dict[str, str] | None = None) -> tuple[requests.Response, bytes]:

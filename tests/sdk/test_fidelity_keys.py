@@ -17,6 +17,7 @@ import requests
 from alibabacloud_oss_v2.utils import escape_xml_value
 
 from helpers.localcloud.server import LocalCloudServer
+from tests.sdk.conftest import md5_b64, v2_error
 
 REGION = "cn-hangzhou"
 BUCKET = "workbook"
@@ -55,23 +56,11 @@ def prefix(unique: Callable[[str], str]) -> str:
     return unique("keys") + "/"
 
 
-def v2_error(fn: Callable[[], Any]) -> oss.exceptions.ServiceError:
-    with pytest.raises(oss.exceptions.OperationError) as info:
-        fn()
-    err = info.value.unwrap()
-    assert isinstance(err, oss.exceptions.ServiceError), repr(err)
-    return err
-
-
 def oss2_error(fn: Callable[[], Any]) -> oss2.exceptions.OssError:
     with pytest.raises(oss2.exceptions.OssError) as info:
         fn()
     assert info.value.status > 0, info.value   # a server answer, not a client-side error
     return info.value
-
-
-def md5_b64(data: bytes) -> str:
-    return oss2.utils.content_md5(data)
 
 
 # ---- single objects ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import requests
 from helpers.localcloud.oss import routing
 from helpers.localcloud.oss.request import Headers, OssRequest
 from helpers.localcloud.server import LocalCloudServer
+from tests.sdk.conftest import v2_error
 
 REGION = "cn-hangzhou"
 BUCKET = "workbook"
@@ -480,16 +481,6 @@ def v2_client(cloud: LocalCloudServer, ak: str, secret: str, version: str, token
     cfg.region, cfg.endpoint, cfg.signature_version = region, cloud.oss_endpoint, version
     cfg.retry_max_attempts = 1
     return oss.Client(cfg)
-
-
-def v2_error(fn: Callable[[], Any]) -> Any:
-    import alibabacloud_oss_v2 as oss
-
-    with pytest.raises(oss.exceptions.OperationError) as info:
-        fn()
-    err = info.value.unwrap()
-    assert isinstance(err, oss.exceptions.ServiceError), repr(err)
-    return err
 
 
 def test_v2_wrong_secret_signature_does_not_match(cloud: LocalCloudServer, admin: tuple[str, str],

@@ -2,7 +2,8 @@
 
     parse (routing) → operation → authenticate (auth) → authorize (ram.policy / ACL) → handler
 
-Handlers never authenticate; the operation table in `routing` is the only source of action names;
+The operation table in `routing` says how each API is authenticated and authorised, and names its
+RAM action and handler; only PostObject's handler authenticates (from its form fields);
 every error, wherever raised, is rendered here once as OSS XML (HEAD: `x-oss-err` header instead).
 Local-only admin endpoints live under `/_localcloud/` (bucket names cannot start with `_`); the
 cloud-shaped profile answers only the callback public key there.
@@ -11,11 +12,9 @@ cloud-shaped profile answers only the callback public key there.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Mapping
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -32,16 +31,15 @@ from helpers.localcloud.errors import (
     NoSuchBucket,
     OssError,
 )
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss import routing
 from helpers.localcloud.oss.body import Body, ClientGone
-from helpers.localcloud.oss.call import Call
-from helpers.localcloud.oss.request import Headers, OssRequest, Principal
+from helpers.localcloud.oss.call import Call, Handler
+from helpers.localcloud.oss.request import Headers, Operation, OssRequest
 from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 from helpers.localcloud.xml import error_header_value, render_error
 
 logger = logging.getLogger(__name__)
-
-Handler = Callable[[Call], Awaitable[Response]]
 
 
 def _is_loopback(ip: str) -> bool:
@@ -78,8 +76,8 @@ def build_request(scope: Scope, request_id: str, service_domains: tuple[str, ...
 class OssApp:
     """ASGI app of the OSS port. `handlers` maps operation names to async handlers."""
 
-    def __init__(self, ctx: LocalCloud, handlers: dict[str, Handler],
-                 admin: dict[str, Handler] | None = None) -> None:
+    def __init__(self, ctx: LocalCloud, handlers: Mapping[str, Handler],
+                 admin: Mapping[str, Handler] | None = None) -> None:
         self.ctx = ctx
         self.handlers = handlers
         self.admin = admin or {}
@@ -115,7 +113,7 @@ class OssApp:
         if req.bucket == "_localcloud" and req.raw_path.startswith("/_localcloud/"):
             return await self._admin(req, body)
         if req.method == "OPTIONS":
-            return await self.handlers["Preflight"](Call(self.ctx, req, None, Principal("anonymous"), body))
+            return await self._run(routing.PREFLIGHT, req, body)
         try:
             op = routing.operation_for(req)
         except OssError:
@@ -128,16 +126,19 @@ class OssApp:
             # Reference §1: the bucket is looked up before the AccessKey and signature are checked.
             # An in-memory look-up (as in _cors_headers): no thread hop on every request.
             self.ctx.store.get_bucket(req.bucket)
-        if op.name == "PostObject":
-            # PostObject authenticates from its form fields, not from headers (reference §6, §12 step 1).
-            return await self.handlers["PostObject"](Call(self.ctx, req, op, Principal("anonymous"), body))
-        from helpers.localcloud.oss.auth import authenticate
+        return await self._run(op, req, body)
 
-        principal = authenticate(req, accounts=self.ctx.accounts, tokens=self.ctx.tokens,
-                                 clock=self.ctx.clock, region=self.ctx.region)
+    async def _run(self, op: Operation, req: OssRequest, body: Body) -> Response:
+        """Authenticate and authorise as the table's auth mode says, then call the handler."""
+        principal = Principal("anonymous")
+        if op.auth in ("signature", "per_key"):
+            from helpers.localcloud.oss.auth import authenticate
+
+            principal = authenticate(req, accounts=self.ctx.accounts, tokens=self.ctx.tokens,
+                                     clock=self.ctx.clock, region=self.ctx.region)
         call = Call(self.ctx, req, op, principal, body)
-        if op.name != "DeleteMultipleObjects":   # authorised per key by its handler
-            await call.authorize(op.action, req.bucket, req.key, level=op.level)
+        if op.auth == "signature":
+            await call.authorize_operation(req.bucket, req.key)
         handler = self.handlers.get(op.name)
         if handler is None:
             raise InvalidRequest(f"{op.name} is not supported by the local cloud.")
@@ -212,7 +213,3 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def json_response(doc: Any, status: int = 200) -> Response:
-    return Response(json.dumps(doc).encode(), status_code=status, media_type="application/json")

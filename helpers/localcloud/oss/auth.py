@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import calendar
 import hmac
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -38,68 +37,24 @@ from email.utils import parsedate_to_datetime
 from helpers.localcloud import errors
 from helpers.localcloud.accounts import Accounts
 from helpers.localcloud.clock import Clock, iso8601_ms
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss import sigv1, sigv4
-from helpers.localcloud.oss.request import Headers, OssRequest, Principal
-from helpers.localcloud.tokens import TokenAuthority, TokenError
+from helpers.localcloud.oss.credentials import request_token, resolve_key
+from helpers.localcloud.oss.request import Headers, OssRequest
+from helpers.localcloud.tokens import TokenAuthority
 
 MAX_SKEW_SECONDS = 900
 MAX_V4_EXPIRES = 604800
 PRODUCT = "oss"
 
-_STS_LOST = (errors.InvalidAccessKeyId.default_message
-             + " The Security Token may be lost to specify that it is a STS Access Id.")
 _INVALID_DATE = "OSS authentication requires a valid Date."
 _EXPIRED = "Request has expired."
 _BAD_AUTH_HEADER = "Authorization header is invalid."          # [unverified] wording
 _BAD_CREDENTIAL = "Invalid credential in Authorization header."
-EC_STS_LOST = "0002-00000003"
 EC_BAD_REGION = "0002-00000226"
 EC_BAD_PRODUCT = "0002-00000227"
 EC_POST_NO_AK = "0002-00000706"
 EC_POST_BAD_CREDENTIAL = "0002-00000710"
-
-
-# --- credentials ---------------------------------------------------------------------------------
-
-def _resolve(ak: str, token: str | None, *, accounts: Accounts, tokens: TokenAuthority,
-             clock: Clock) -> tuple[str, Principal]:
-    """(secret, principal) for an AccessKey ID; STS keys need a genuine, unexpired token (§5.2)."""
-    if ak.startswith("STS."):
-        if not token:
-            raise errors.InvalidAccessKeyId(_STS_LOST, ec=EC_STS_LOST, OSSAccessKeyId=ak)
-        try:
-            claims = tokens.verify(ak, token)
-            session_policy = json.loads(claims.session_policy) if claims.session_policy else None
-        except (TokenError, ValueError) as exc:
-            raise errors.InvalidSecurityToken(SecurityToken=token) from exc
-        if claims.expiration < clock.now():
-            raise errors.SecurityTokenExpired(SecurityToken=token)
-        role = accounts.role(claims.role_arn)
-        role_name = role.name if role else claims.role_arn.rsplit("/", 1)[-1]
-        principal = Principal(
-            kind="sts", account_id=claims.account_id, access_key_id=ak,
-            arn=f"acs:ram::{claims.account_id}:assumed-role/{role_name}/{claims.session_name}",
-            # A role that no longer exists grants nothing (empty policy list = implicit deny).
-            policies=role.policies if role else (), session_policy=session_policy,
-            extra={"role_arn": claims.role_arn, "session_name": claims.session_name})
-        return tokens.secret_for(ak), principal
-    ident = accounts.identity(ak)
-    if ident is None:
-        raise errors.InvalidAccessKeyId(OSSAccessKeyId=ak)
-    if ident.kind == "account":
-        return ident.secret, Principal(kind="account", account_id=ident.account_id, access_key_id=ak,
-                                       arn=ident.arn)
-    return ident.secret, Principal(kind="ram_user", account_id=ident.account_id, access_key_id=ak,
-                                   arn=ident.arn, policies=ident.policies)
-
-
-def _request_token(req: OssRequest) -> str | None:
-    """First non-empty carrier in §5.1 order."""
-    for value in (req.headers.get("x-oss-security-token"), req.headers.get("security-token"),
-                  req.q("security-token"), req.q("x-oss-security-token")):
-        if value:
-            return value
-    return None
 
 
 # --- time ----------------------------------------------------------------------------------------
@@ -176,11 +131,12 @@ def _signed_header_views(headers: Headers) -> list[Mapping[str, str]]:
 
 def _mismatch(ak: str, provided: str, string_to_sign: str, canonical_request: str | None = None
               ) -> errors.OssError:
-    extra = {"OSSAccessKeyId": ak, "SignatureProvided": provided, "StringToSign": string_to_sign,
-             "StringToSignBytes": sigv1.string_to_sign_bytes(string_to_sign)}
+    err = errors.SignatureDoesNotMatch(OSSAccessKeyId=ak, SignatureProvided=provided,
+                                       StringToSign=string_to_sign,
+                                       StringToSignBytes=sigv1.string_to_sign_bytes(string_to_sign))
     if canonical_request is not None:
-        extra["CanonicalRequest"] = canonical_request
-    return errors.SignatureDoesNotMatch(**extra)
+        err.extra["CanonicalRequest"] = canonical_request
+    return err
 
 
 def _check_v1(secret: str, candidates: list[str], provided: str, ak: str) -> None:
@@ -259,7 +215,7 @@ def _v1_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
     ak, sep, provided = auth[len("OSS "):].strip().partition(":")
     if not sep or not ak or not provided:
         raise errors.InvalidArgument(_BAD_AUTH_HEADER)
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_skew(_parse_http_date(req.headers.get("x-oss-date") or req.headers.get("date")), clock)
     candidates = _v1_candidates(req)
     _check_v1(secret, candidates, provided, ak)
@@ -268,7 +224,7 @@ def _v1_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
 
 def _v1_query(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority, clock: Clock) -> Principal:
     ak, expires, provided = (_required(req, n) for n in ("OSSAccessKeyId", "Expires", "Signature"))
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_not_expired(_int_param(expires, "Expires"), clock)
     # Signed URLs put Expires where the Date goes in the string to sign (§4.1).
     candidates = _v1_candidates(req, date=expires)
@@ -282,7 +238,7 @@ def _v4_header(req: OssRequest, auth: str, *, region: str, accounts: Accounts, t
     cred = sigv4.parse_credential(parsed.credential) if parsed else None
     if parsed is None or cred is None:
         raise errors.InvalidArgument(_BAD_CREDENTIAL)
-    secret, principal = _resolve(cred.access_key_id, _request_token(req), accounts=accounts, tokens=tokens,
+    secret, principal = resolve_key(cred.access_key_id, request_token(req), accounts=accounts, tokens=tokens,
                                  clock=clock)
     x_oss_date = req.headers.get("x-oss-date", "")
     _check_skew(_parse_iso_basic(x_oss_date), clock)
@@ -303,7 +259,7 @@ def _v4_query(req: OssRequest, *, region: str, accounts: Accounts, tokens: Token
     cred = sigv4.parse_credential(values["x-oss-credential"])
     if cred is None:
         raise errors.InvalidArgument(_BAD_CREDENTIAL)
-    secret, principal = _resolve(cred.access_key_id, _request_token(req), accounts=accounts, tokens=tokens,
+    secret, principal = resolve_key(cred.access_key_id, request_token(req), accounts=accounts, tokens=tokens,
                                  clock=clock)
     x_oss_date = values["x-oss-date"]
     signed_at = _parse_iso_basic(x_oss_date)
@@ -344,7 +300,7 @@ def _v2_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
     if not ak or not provided:
         raise errors.InvalidArgument(_BAD_AUTH_HEADER)
     addl = [h for h in fields.get("AdditionalHeaders", "").split(";") if h]
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_skew(_parse_http_date(req.headers.get("date")), clock)
     strings = [sigv1.v2_string_to_sign(req.method, view, req.bucket, req.key, req.query, addl)
                for view in _signed_header_views(req.headers)]
@@ -355,7 +311,7 @@ def _v2_header(req: OssRequest, auth: str, *, accounts: Accounts, tokens: TokenA
 def _v2_query(req: OssRequest, *, accounts: Accounts, tokens: TokenAuthority, clock: Clock) -> Principal:
     ak, expires, provided = (_required(req, n)
                              for n in ("x-oss-access-key-id", "x-oss-expires", "x-oss-signature"))
-    secret, principal = _resolve(ak, _request_token(req), accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, request_token(req), accounts=accounts, tokens=tokens, clock=clock)
     _check_not_expired(_int_param(expires, "x-oss-expires"), clock)
     addl = [h for h in (req.q("x-oss-additional-headers") or "").split(";") if h]
     query = [(n, v) for n, v in req.query if n != "x-oss-signature"]
@@ -389,7 +345,8 @@ def authenticate_post_form(fields: Mapping[str, str], *, bucket: str, accounts: 
             raise errors.InvalidArgument("The x-oss-credential field is invalid.", ec=EC_POST_BAD_CREDENTIAL,
                                          ArgumentName="x-oss-credential",
                                          ArgumentValue=fields["x-oss-credential"])
-        secret, principal = _resolve(cred.access_key_id, token, accounts=accounts, tokens=tokens, clock=clock)
+        secret, principal = resolve_key(cred.access_key_id, token, accounts=accounts, tokens=tokens,
+                                        clock=clock)
         _check_region_product(cred, region, form="credential")
         key = sigv4.signing_key(secret, cred.date, cred.region, cred.product)
         provided = fields["x-oss-signature"]
@@ -407,7 +364,7 @@ def authenticate_post_form(fields: Mapping[str, str], *, bucket: str, accounts: 
             raise errors.InvalidArgument(f"Post form must contain a non-empty {names[n]} field.", ec=ec,
                                          ArgumentName=names[n], ArgumentValue="")
     ak, provided = fields["ossaccesskeyid"], fields["signature"]
-    secret, principal = _resolve(ak, token, accounts=accounts, tokens=tokens, clock=clock)
+    secret, principal = resolve_key(ak, token, accounts=accounts, tokens=tokens, clock=clock)
     if not _same(sigv1.v1_signature(secret, policy), provided):
         raise _mismatch(ak, provided, policy)
     return replace(principal, auth_scheme="post-v1")

@@ -29,10 +29,6 @@ class Body:
         self._done = False
         self.bytes_read = 0
 
-    @property
-    def complete(self) -> bool:
-        return self._done
-
     async def chunks(self) -> AsyncIterator[bytes]:
         """Yield the body's chunks as they arrive; raise ClientGone if the client goes away."""
         while not self._done:

@@ -1,5 +1,5 @@
 """Upload callback of the local cloud: parse and validate the callback parameters, substitute
-`${var}` placeholders, sign with the stand-in's RSA key and POST to the app server.
+`${var}` placeholders, sign with the stand-in's RSA key (`oss.callback_signer`) and POST to the app server.
 
 Wire rules follow the OSS "Callback" API page and the 0007-* error-code pages (reference §7):
 parameters come from the `x-oss-callback`/`x-oss-callback-var` headers, the `callback`/`callback-var`
@@ -18,42 +18,28 @@ import email.utils
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
-from urllib.parse import quote, unquote, urlsplit
+from typing import Final, Literal
+from urllib.parse import quote, urlsplit
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers import http_clients
-from helpers.localcloud.errors import CallbackFailed, InvalidArgument
+from helpers.localcloud.errors import CallbackFailed, InvalidArgument, OssError
+from helpers.localcloud.oss.callback_signer import CallbackSigner, string_to_sign
 
 logger = logging.getLogger(__name__)
 
-# Served by the OSS app on its own port; the pub-key URL is `<oss_base_url>` + this path.
-PUBLIC_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
-PRIVATE_KEY_FILE = "callback_private_key.pem"
-PUBLIC_KEY_FILE = "callback_pub_key_v1.pem"
-# Real OSS signs with RSA-1024; app servers accept any size, so the stand-in uses 2048.
-KEY_BITS = 2048
-
-FORM_TYPE = "application/x-www-form-urlencoded"
-JSON_TYPE = "application/json"
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+JSON_TYPE: Final = "application/json"
 BodyType = Literal["application/x-www-form-urlencoded", "application/json"]
 
 MAX_URLS = 5
 MAX_CALLBACK_VAR_LEN = 5 * 1024          # EC 0007-00000101: base64 callback-var ≤ 5 KB
 MAX_RESPONSE_BODY = 1024 * 1024          # app server answer ≤ 1 MB
 DEFAULT_TIMEOUT = 5.0                    # fixed on real OSS, not configurable there
-
-SYSTEM_VARIABLES = ("bucket", "object", "etag", "size", "mimeType", "imageInfo.height",
-                    "imageInfo.width", "imageInfo.format", "crc64", "contentMd5", "vpcId",
-                    "clientIp", "reqId", "operation")
 
 # EC codes from the OSS 0007-* error pages; "inferred" ones have no page and follow the numbering.
 EC_CALLBACK_BASE64 = "0007-00000002"
@@ -80,67 +66,6 @@ MSG_TOO_LONG = "Error Status : 400.User server return too long content-length va
 _VAR_RE = re.compile(r"\$\{([^{}]*)\}")
 
 
-# ------------------------------------------------------------------------------------------ signer
-
-class CallbackSigner:
-    """The stand-in's callback RSA key: PKCS#1 v1.5 signatures over MD5, as real OSS sends them."""
-
-    def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
-        self._key = private_key
-        self._public_pem = private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-    @classmethod
-    def load_or_create(cls, keys_dir: Path) -> CallbackSigner:
-        """Load `<keys_dir>/callback_private_key.pem` (mode 0600), creating it on first use.
-
-        The public PEM is (re)written next to it so an app server can also read it from disk.
-        """
-        keys_dir.mkdir(parents=True, exist_ok=True)
-        priv_path = keys_dir / PRIVATE_KEY_FILE
-        if not priv_path.exists():
-            key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-            try:
-                # O_EXCL: if another process won the race, use its key instead of ours.
-                fd = os.open(priv_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(pem)
-        loaded = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
-        if not isinstance(loaded, rsa.RSAPrivateKey):
-            raise ValueError(f"{priv_path} does not hold an RSA private key")
-        signer = cls(loaded)
-        pub_path = keys_dir / PUBLIC_KEY_FILE
-        if not pub_path.exists() or pub_path.read_bytes() != signer.public_pem():
-            tmp = pub_path.with_name(f".{pub_path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(signer.public_pem())
-            os.replace(tmp, pub_path)
-        return signer
-
-    def public_pem(self) -> bytes:
-        """The public key as `-----BEGIN PUBLIC KEY-----` PEM (the format of callback_pub_key_v1.pem)."""
-        return self._public_pem
-
-    def sign(self, message: bytes) -> bytes:
-        """RSA PKCS#1 v1.5 signature over MD5(message)."""
-        return self._key.sign(message, padding.PKCS1v15(), hashes.MD5())
-
-
-def pub_key_url(oss_base_url: str) -> str:
-    """The URL sent (base64) in `x-oss-pub-key-url`: the OSS port serves the PEM there."""
-    return oss_base_url.rstrip("/") + PUBLIC_KEY_PATH
-
-
-def string_to_sign(raw_path: str, body: bytes) -> bytes:
-    """URL-decoded path + raw query with its `?` + "\\n" + body (OSS Callback page, "signature")."""
-    path, sep, query = raw_path.partition("?")
-    return (unquote(path) + sep + query).encode("utf-8") + b"\n" + body
-
-
 # ------------------------------------------------------------------------------------ parameters
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +80,7 @@ class CallbackSpec:
     custom_vars: Mapping[str, str] = field(default_factory=dict)
 
 
-def _invalid(message: str, ec: str) -> InvalidArgument:
+def _invalid(message: str, ec: str) -> OssError:
     return InvalidArgument(message, ec=ec)
 
 
@@ -219,7 +144,7 @@ def parse_callback(callback_b64: str, callback_var_b64: str | None = None, *,
     if not isinstance(body_type, str) or body_type.strip().lower() not in (FORM_TYPE, JSON_TYPE):
         raise _invalid("The callbackBodyType is invalid, it must be application/x-www-form-urlencoded "
                        "or application/json.", EC_BODY_TYPE)
-    body_type = body_type.strip().lower()
+    chosen: BodyType = JSON_TYPE if body_type.strip().lower() == JSON_TYPE else FORM_TYPE
 
     host = doc.get("callbackHost")
     if host is not None and (not isinstance(host, str) or any(c.isspace() for c in host)
@@ -256,7 +181,7 @@ def parse_callback(callback_b64: str, callback_var_b64: str | None = None, *,
         if k.startswith("x:"):
             custom[k] = v
 
-    return CallbackSpec(urls=urls, body_template=body, body_type=body_type,  # type: ignore[arg-type]
+    return CallbackSpec(urls=urls, body_template=body, body_type=chosen,
                         host=host or None, sni=sni, custom_vars=custom)
 
 

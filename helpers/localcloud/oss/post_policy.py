@@ -23,6 +23,7 @@ from helpers.localcloud.errors import (
     EntityTooLarge,
     EntityTooSmall,
     InvalidPolicyDocument,
+    OssError,
 )
 
 V4_POLICY_FIELDS = ("x-oss-signature-version", "x-oss-credential", "x-oss-date")
@@ -34,7 +35,7 @@ _OPERATORS = ("eq", "starts-with", "content-length-range", "in", "not-in")
 # Policy document
 
 
-def _invalid(message: str, ec: str = "0006-00000201") -> InvalidPolicyDocument:
+def _invalid(message: str, ec: str = "0006-00000201") -> OssError:
     return InvalidPolicyDocument(f"Invalid Policy: {message}", ec=ec)
 
 

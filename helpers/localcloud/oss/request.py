@@ -1,13 +1,14 @@
-"""Value objects passed down the OSS pipeline: the parsed request, the operation, the principal.
+"""Value objects passed down the OSS pipeline: the parsed request and the operation (the principal
+is `identity.Principal`).
 
 This module imports nothing from Starlette, so model code and unit tests can build these directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal
 
 
 class Headers(Mapping[str, str]):
@@ -15,7 +16,7 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_d",)
 
-    def __init__(self, pairs: list[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         d: dict[str, str] = {}
         for k, v in items:
@@ -25,7 +26,7 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._d[key.lower()]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._d)
 
     def __len__(self) -> int:
@@ -66,32 +67,28 @@ class OssRequest:
         return any(k == name for k, _ in self.query)
 
 
+# How an operation is authenticated and authorised (the app reads it; handlers never decide it):
+#   signature  the app checks the request's signature, then authorises `action` on the request's resource
+#   per_key    the app checks the signature; the handler authorises `action` on each key it names
+#   form       the handler authenticates the form fields, then authorises `action` (PostObject)
+#   none       neither: the CORS rules answer (the OPTIONS preflight)
+AuthMode = Literal["signature", "per_key", "form", "none"]
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """An OSS API: its name, its RAM action, and the level its resource ARN names."""
+    """An OSS API: its name, RAM action, the level its resource ARN names, its handler and auth mode.
+
+    `handler` is `module.function` under `helpers.localcloud.oss.handlers` (a path, not the function,
+    so the table stays free of Starlette). `source_action` is what a copy needs on its source object.
+    """
 
     name: str
-    action: str
+    action: str | None
     level: Literal["service", "bucket", "object"]
-    anonymous_read: bool = False   # allowed anonymously on a public-read bucket
+    handler: str
+    auth: AuthMode = "signature"
+    source_action: str | None = None
     # Real OSS looks the bucket up before it checks the AccessKey (missing bucket: 404 NoSuchBucket
     # whatever the key), except for requests that create a bucket (reference §1).
     key_before_bucket: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who signed the request.
-
-    kind: `anonymous`, `account` (root AccessKey: full rights), `ram_user` (identity policies),
-    or `sts` (role policies ∩ session policy).
-    """
-
-    kind: Literal["anonymous", "account", "ram_user", "sts"]
-    account_id: str | None = None
-    access_key_id: str | None = None
-    arn: str | None = None
-    policies: tuple[dict[str, Any], ...] = ()          # identity (RAM user) or role policies
-    session_policy: dict[str, Any] | None = None        # STS only; None means no narrowing
-    auth_scheme: str = "anonymous"                      # v1 | v4 | v1-query | v4-query | post-v1 | post-v4
-    extra: dict[str, str] = field(default_factory=dict)

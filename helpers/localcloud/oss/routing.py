@@ -1,7 +1,8 @@
 """Addressing (path style / virtual host → bucket, key) and the operation table.
 
-`OPERATIONS` is the only source of operation and RAM action names (reference §11.3), as in moto's
-ACTION_MAP. `operation_for(req)` picks the API from (method, level, sub-resource, headers).
+`OPERATIONS` is the one place that says, for each OSS API, its RAM action (reference §11.3, as in
+moto's ACTION_MAP), resource level, handler and auth mode; handlers never name an action.
+`operation_for(req)` picks the API from (method, level, sub-resource, headers).
 This module imports nothing from Starlette.
 """
 
@@ -9,49 +10,64 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Final
 from urllib.parse import unquote, unquote_plus
 
 from helpers.localcloud.errors import InvalidRequest, MethodNotAllowed
 from helpers.localcloud.oss.request import Headers, Operation, OssRequest
 
+_GET = "oss:GetObject"
+_PUT = "oss:PutObject"
+_B: Final = "bucket"
+_O: Final = "object"
+
 OPERATIONS: dict[str, Operation] = {op.name: op for op in [
-    Operation("ListBuckets", "oss:ListBuckets", "service"),
-    Operation("PutBucket", "oss:PutBucket", "bucket", key_before_bucket=True),
-    Operation("DeleteBucket", "oss:DeleteBucket", "bucket"),
-    Operation("GetBucketInfo", "oss:GetBucketInfo", "bucket"),
-    Operation("GetBucketLocation", "oss:GetBucketLocation", "bucket"),
+    Operation("ListBuckets", "oss:ListBuckets", "service", "bucket.list_buckets"),
+    Operation("PutBucket", "oss:PutBucket", _B, "bucket.put_bucket", key_before_bucket=True),
+    Operation("DeleteBucket", "oss:DeleteBucket", _B, "bucket.delete_bucket"),
+    Operation("GetBucketInfo", "oss:GetBucketInfo", _B, "bucket.get_bucket_info"),
+    Operation("GetBucketLocation", "oss:GetBucketLocation", _B, "bucket.get_bucket_location"),
     # [unverified] PutBucketAcl grouped with PutBucket on one IT only (reference §1, Unverified 1).
-    Operation("PutBucketAcl", "oss:PutBucketAcl", "bucket", key_before_bucket=True),
-    Operation("GetBucketAcl", "oss:GetBucketAcl", "bucket"),
-    Operation("PutBucketCors", "oss:PutBucketCors", "bucket"),
-    Operation("GetBucketCors", "oss:GetBucketCors", "bucket"),
-    Operation("DeleteBucketCors", "oss:DeleteBucketCors", "bucket"),
-    Operation("ListObjects", "oss:ListObjects", "bucket", anonymous_read=True),
-    Operation("ListObjectsV2", "oss:ListObjects", "bucket", anonymous_read=True),
-    Operation("ListMultipartUploads", "oss:ListMultipartUploads", "bucket"),
+    Operation("PutBucketAcl", "oss:PutBucketAcl", _B, "bucket.put_bucket_acl", key_before_bucket=True),
+    Operation("GetBucketAcl", "oss:GetBucketAcl", _B, "bucket.get_bucket_acl"),
+    Operation("PutBucketCors", "oss:PutBucketCors", _B, "bucket.put_bucket_cors"),
+    Operation("GetBucketCors", "oss:GetBucketCors", _B, "bucket.get_bucket_cors"),
+    Operation("DeleteBucketCors", "oss:DeleteBucketCors", _B, "bucket.delete_bucket_cors"),
+    Operation("ListObjects", "oss:ListObjects", _B, "bucket.list_objects"),
+    Operation("ListObjectsV2", "oss:ListObjects", _B, "bucket.list_objects_v2"),
+    Operation("ListMultipartUploads", "oss:ListMultipartUploads", _B, "bucket.list_multipart_uploads"),
     # Read-only listings the SDKs' bucket clean-up helpers call (oss2 tests/common.py
     # clean_and_delete_bucket; alibabacloud-oss-v2 tests/integration clean_versions). The local cloud has
     # no live channels and no versioning, so both answer from what it does have.
-    Operation("ListLiveChannel", "oss:ListLiveChannel", "bucket"),
-    Operation("ListObjectVersions", "oss:ListObjectVersions", "bucket"),
-    Operation("DeleteMultipleObjects", "oss:DeleteObject", "bucket"),
-    Operation("PostObject", "oss:PutObject", "object"),
-    Operation("PutObject", "oss:PutObject", "object"),
-    Operation("CopyObject", "oss:PutObject", "object"),
-    Operation("AppendObject", "oss:PutObject", "object"),
-    Operation("GetObject", "oss:GetObject", "object", anonymous_read=True),
-    Operation("HeadObject", "oss:GetObject", "object", anonymous_read=True),
-    Operation("GetObjectMeta", "oss:GetObject", "object", anonymous_read=True),
-    Operation("DeleteObject", "oss:DeleteObject", "object"),
-    Operation("PutObjectAcl", "oss:PutObjectAcl", "object"),
-    Operation("GetObjectAcl", "oss:GetObjectAcl", "object"),
-    Operation("InitiateMultipartUpload", "oss:PutObject", "object"),
-    Operation("UploadPart", "oss:PutObject", "object"),
-    Operation("UploadPartCopy", "oss:PutObject", "object"),
-    Operation("CompleteMultipartUpload", "oss:PutObject", "object"),
-    Operation("AbortMultipartUpload", "oss:AbortMultipartUpload", "object"),
-    Operation("ListParts", "oss:ListParts", "object"),
+    Operation("ListLiveChannel", "oss:ListLiveChannel", _B, "listings.list_live_channel"),
+    Operation("ListObjectVersions", "oss:ListObjectVersions", _B, "listings.list_object_versions"),
+    # Real OSS evaluates oss:DeleteObject on each object named in the body.
+    Operation("DeleteMultipleObjects", "oss:DeleteObject", _O, "bucket.delete_multiple_objects",
+              auth="per_key"),
+    # PostObject authenticates from its form fields, not from headers (reference §6, §12 step 1).
+    Operation("PostObject", _PUT, _O, "post.post_object", auth="form"),
+    Operation("PutObject", _PUT, _O, "object.put_object"),
+    Operation("CopyObject", _PUT, _O, "object.copy_object", source_action=_GET),
+    Operation("AppendObject", _PUT, _O, "object.append_object"),
+    Operation("GetObject", _GET, _O, "object.get_object"),
+    Operation("HeadObject", _GET, _O, "object.head_object"),
+    Operation("GetObjectMeta", _GET, _O, "object.get_object_meta"),
+    Operation("DeleteObject", "oss:DeleteObject", _O, "object.delete_object"),
+    Operation("PutObjectAcl", "oss:PutObjectAcl", _O, "object.put_object_acl"),
+    Operation("GetObjectAcl", "oss:GetObjectAcl", _O, "object.get_object_acl"),
+    Operation("InitiateMultipartUpload", _PUT, _O, "multipart.initiate"),
+    Operation("UploadPart", _PUT, _O, "multipart.upload_part"),
+    Operation("UploadPartCopy", _PUT, _O, "multipart.upload_part_copy", source_action=_GET),
+    Operation("CompleteMultipartUpload", _PUT, _O, "multipart.complete"),
+    Operation("AbortMultipartUpload", "oss:AbortMultipartUpload", _O, "multipart.abort"),
+    Operation("ListParts", "oss:ListParts", _O, "multipart.list_parts"),
 ]}
+
+# The CORS preflight (any OPTIONS request) is served but is no OSS API: no RAM action, no signature.
+PREFLIGHT = Operation("Preflight", None, _B, "preflight.preflight", auth="none")
+
+# Everything the OSS port dispatches to a handler, by name.
+SERVED: dict[str, Operation] = {**OPERATIONS, PREFLIGHT.name: PREFLIGHT}
 
 
 # Sub-resources of OSS APIs the local cloud does not implement. A request naming one is refused, never

@@ -36,10 +36,6 @@ def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile("".join(parts), flags)
 
 
-def glob_match(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
-    return glob_regex(pattern, ignore_case=ignore_case).fullmatch(text) is not None
-
-
 def _scalar_str(v: Any) -> str:
     if isinstance(v, bool):          # before int: JSON true is a Python int too
         return "true" if v else "false"

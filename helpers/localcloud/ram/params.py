@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from helpers.localcloud.errors import StsError
-from helpers.localcloud.ram.policy import PolicyGrammarError, parse_policy
+from helpers.localcloud.ram.grammar import PolicyGrammarError, parse_policy
 from helpers.localcloud.ram.state import RamData, RamState
 
 T = TypeVar("T")

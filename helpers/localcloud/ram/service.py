@@ -15,10 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.localcloud.context import LocalCloud
-from helpers.localcloud.errors import AccessDenied
 from helpers.localcloud.ram import identities, policies
 from helpers.localcloud.ram.params import Params, RamCall, no_permission
-from helpers.localcloud.ram.policy import authorize, request_context
+from helpers.localcloud.ram.policy import allows, request_context
 from helpers.localcloud.sts.authn import Authenticator, Caller, RpcRequest, mask
 
 logger = logging.getLogger(__name__)
@@ -81,8 +80,6 @@ class RamService:
         principal = caller.principal
         context = request_context(source_ip=req.source_ip, now=self.ctx.clock.now(), secure=req.secure,
                                   user_agent=req.header("user-agent"), access_key_id=principal.access_key_id)
-        try:
-            for resource in self._resources(action, params, caller):
-                authorize(principal, action=f"ram:{action}", resource=resource, context=context)
-        except AccessDenied as exc:
-            raise no_permission() from exc
+        for resource in self._resources(action, params, caller):
+            if not allows(principal, action=f"ram:{action}", resource=resource, context=context):
+                raise no_permission()

@@ -205,15 +205,17 @@ class RamState:
 
     # ---- look-ups (callers hold no lock; each takes it briefly)
 
-    def key_owner(self, access_key_id: str) -> tuple[User | None, AccessKey] | None:
-        """(None, key) for an owner key, (user, key) for a RAM user's Active key, else None."""
+    def key_owner(self, access_key_id: str, *, active_only: bool = True,
+                  ) -> tuple[User | None, AccessKey] | None:
+        """(None, key) for an owner key, (user, key) for a RAM user's key, else None; with
+        `active_only`, an Inactive key counts as absent."""
         with self.lock:
             for key in self.data.root_keys:
-                if key.access_key_id == access_key_id and key.status == "Active":
+                if key.access_key_id == access_key_id and (key.status == "Active" or not active_only):
                     return None, key
             for user in self.data.users.values():
                 for key in user.access_keys:
-                    if key.access_key_id == access_key_id and key.status == "Active":
+                    if key.access_key_id == access_key_id and (key.status == "Active" or not active_only):
                         return user, key
         return None
 

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from helpers.localcloud.ram.conditions import normalize_context
-from helpers.localcloud.ram.policy import Decision, Statement, compile_policy, evaluate_compiled
+from helpers.localcloud.ram.grammar import Statement, compile_policy
+from helpers.localcloud.ram.policy import Decision, evaluate_compiled
 
 ASSUME_ROLE = "sts:AssumeRole"
 

@@ -124,16 +124,6 @@ class PendingWrite:
         self._crc = crc64(chunk, self._crc)
         self._size += len(chunk)
 
-    def write_from(self, fd: int, offset: int, length: int) -> None:
-        """Append `length` bytes of the record data open on `fd`, hashing them like `write`."""
-        end = offset + length
-        while offset < end:
-            chunk = os.pread(fd, min(_COPY_CHUNK, end - offset), offset)
-            if not chunk:
-                raise CorruptRecord("record shorter than its metadata says")
-            self.write(chunk)
-            offset += len(chunk)
-
     def copy_raw_from(self, fd: int, offset: int, length: int, crc: int) -> None:
         """Append `length` bytes of the record data open on `fd` whose CRC-64 is `crc`, without hashing.
 

@@ -7,15 +7,7 @@ This module imports nothing from Starlette and nothing from the HTTP layer.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-BucketAcl = Literal["private", "public-read", "public-read-write"]
-ObjectAcl = Literal["default", "private", "public-read", "public-read-write"]
-ObjectType = Literal["Normal", "Multipart", "Appendable"]
-
-BUCKET_ACLS: frozenset[str] = frozenset({"private", "public-read", "public-read-write"})
-OBJECT_ACLS: frozenset[str] = BUCKET_ACLS | {"default"}
-OBJECT_TYPES: frozenset[str] = frozenset({"Normal", "Multipart", "Appendable"})
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

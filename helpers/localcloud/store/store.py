@@ -36,6 +36,7 @@ from helpers.localcloud.errors import (
     NoSuchBucket,
     NoSuchKey,
     ObjectNotAppendable,
+    OssError,
     PositionNotEqualToLength,
 )
 from helpers.localcloud.store.files import (
@@ -374,9 +375,6 @@ class ObjectStore(MultipartMixin):
         return ListPage(entries=entries, common_prefixes=[p.decode() for p in page.common_prefixes],
                         is_truncated=page.is_truncated, next_marker=page.next_marker.decode())
 
-    def object_count(self, bucket: str) -> int:
-        return len(self._bucket(bucket).keys)
-
 
 def _rebucket(obj: ObjectMeta, bucket: str) -> ObjectMeta:
     if obj.bucket == bucket:
@@ -384,7 +382,7 @@ def _rebucket(obj: ObjectMeta, bucket: str) -> ObjectMeta:
     return ObjectMeta.from_json({**obj.to_json(), "bucket": bucket})
 
 
-def _position_error(current: ObjectMeta | None) -> PositionNotEqualToLength:
+def _position_error(current: ObjectMeta | None) -> OssError:
     size = current.size if current is not None else 0
     return PositionNotEqualToLength(headers={"x-oss-next-append-position": str(size)})
 

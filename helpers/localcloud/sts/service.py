@@ -17,8 +17,9 @@ from typing import Any
 from helpers.localcloud.accounts import Role
 from helpers.localcloud.clock import iso8601_s
 from helpers.localcloud.context import LocalCloud
-from helpers.localcloud.errors import AccessDenied, StsError
-from helpers.localcloud.ram.policy import PolicyGrammarError, authorize, parse_policy, request_context
+from helpers.localcloud.errors import StsError
+from helpers.localcloud.ram.grammar import PolicyGrammarError, parse_policy
+from helpers.localcloud.ram.policy import allows, request_context
 from helpers.localcloud.ram.trust import trusts
 from helpers.localcloud.sts.authn import Authenticator, Caller, RpcRequest, mask, missing
 
@@ -127,13 +128,11 @@ class StsService:
         context = request_context(source_ip=req.source_ip, now=self.ctx.clock.now(), secure=req.secure,
                                   user_agent=req.header("user-agent"), access_key_id=principal.access_key_id,
                                   extra=extra)
-        try:
-            # The caller's own policies must allow sts:AssumeRole on the role (checked before existence,
-            # so a caller limited to one role learns nothing about others).
-            authorize(principal, action="sts:AssumeRole", resource=role.arn if role else role_arn,
-                      context=context)
-        except AccessDenied as exc:
-            raise StsError(403, "NoPermission", NO_PERMISSION_ROLE) from exc
+        # The caller's own policies must allow sts:AssumeRole on the role (checked before existence,
+        # so a caller limited to one role learns nothing about others).
+        if not allows(principal, action="sts:AssumeRole", resource=role.arn if role else role_arn,
+                      context=context):
+            raise StsError(403, "NoPermission", NO_PERMISSION_ROLE)
         if role is None:
             raise StsError(404, "EntityNotExist.Role", f"The role not exists: {role_arn}.")
         if not trusts(role.trust_policy, caller_arn=principal.arn or "",

@@ -23,8 +23,9 @@ from oss2.api import _UrlMaker
 
 from helpers.localcloud.accounts import Accounts, new_credentials
 from helpers.localcloud.clock import Clock
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss.auth import authenticate
-from helpers.localcloud.oss.request import Headers, OssRequest, Principal
+from helpers.localcloud.oss.request import Headers, OssRequest
 from helpers.localcloud.oss.routing import parse_query, split_target
 from helpers.localcloud.tokens import TokenAuthority
 
@@ -152,6 +153,11 @@ class World:
         return authenticate(req, accounts=self.accounts, tokens=self.tokens, clock=self.clock, region=REGION)
 
 
+# A session policy AssumeRole would accept: the resolver grammar-checks it again on every request.
+SESSION_POLICY = {"Version": "1", "Statement": [
+    {"Effect": "Allow", "Action": "oss:GetObject", "Resource": "acs:oss:*:*:workbook/users/alice/*"}]}
+
+
 def make_world() -> World:
     doc = new_credentials(bucket=BUCKET)
     accounts = Accounts(doc)
@@ -160,7 +166,7 @@ def make_world() -> World:
     role = next(iter(accounts.roles.values()))
     minted = tokens.mint(account_id=accounts.account_id, role_arn=role.arn, role_id=role.role_id,
                          session_name="alice", expiration=int(clock.now()) + 3600,
-                         session_policy=json.dumps({"Version": "1", "Statement": []}))
+                         session_policy=json.dumps(SESSION_POLICY))
     return World(accounts, tokens, clock,
                  Cred(doc["admin"]["access_key_id"], doc["admin"]["access_key_secret"]),
                  Cred(doc["appserver"]["access_key_id"], doc["appserver"]["access_key_secret"]),

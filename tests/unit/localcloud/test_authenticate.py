@@ -18,8 +18,9 @@ from alibabacloud_oss_v2.signer import SignerV1, SignerV4
 from oss2.utils import http_date
 
 from helpers.localcloud.errors import OssError
+from helpers.localcloud.identity import Principal
 from helpers.localcloud.oss.auth import authenticate_post_form
-from helpers.localcloud.oss.request import Headers, Principal
+from helpers.localcloud.oss.request import Headers
 from helpers.protocol import post_form
 
 from .sdk_signing import (

@@ -30,16 +30,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from helpers.localcloud.errors import CallbackFailed, InvalidArgument
 from helpers.localcloud.oss.callback import (
-    PUBLIC_KEY_PATH,
     CallbackResult,
-    CallbackSigner,
     CallbackSpec,
     parse_callback,
     perform_callback,
-    pub_key_url,
     render_body,
     system_variables,
 )
+from helpers.localcloud.oss.callback_signer import PUBLIC_KEY_PATH, CallbackSigner, pub_key_url
 
 PUB_URL = "http://127.0.0.1:9/_localcloud/callback_pub_key_v1.pem"
 ONE_MB = 1024 * 1024

@@ -14,10 +14,22 @@ import oss2
 import pytest
 
 from helpers.localcloud.errors import OssError
-from helpers.localcloud.oss.request import Headers, OssRequest, Principal
+from helpers.localcloud.identity import Principal
+from helpers.localcloud.oss.request import Headers, OssRequest
 
 from . import sdk_signing
-from .sdk_signing import BUCKET, CASES, ENDPOINT, KEYS, SIGNERS, Cred, World, make_world, to_request
+from .sdk_signing import (
+    BUCKET,
+    CASES,
+    ENDPOINT,
+    KEYS,
+    SESSION_POLICY,
+    SIGNERS,
+    Cred,
+    World,
+    make_world,
+    to_request,
+)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +136,7 @@ def test_sdk_signature_v2sdk_v1_sts_token_travels_in_security_token_header(world
 def test_sdk_signature_v4_sts_principal_carries_role_and_session_policy(world: World) -> None:
     p = world.auth(to_request(SIGNERS["oss2-v4-header"](world.sts, "GET", "k", {}, {})))
     assert p.policies and p.policies[0]["Statement"][0]["Action"] == "oss:*"
-    assert p.session_policy == {"Version": "1", "Statement": []}
+    assert p.session_policy == SESSION_POLICY
     assert p.arn is not None and p.arn.endswith(":assumed-role/workbook-uploader/alice")
 
 

@@ -1,41 +1,20 @@
-"""The OSS operation handlers, by operation name (names from `routing.OPERATIONS`)."""
+"""The OSS operation handlers, by operation name: resolved from the `handler` paths of the one
+operation table (`routing.SERVED`), so a name cannot have a handler the table does not know."""
 
 from __future__ import annotations
 
-from helpers.localcloud.oss.handlers import bucket, listings, multipart, object, post, preflight
+import importlib
 
-HANDLERS = {
-    "ListBuckets": bucket.list_buckets,
-    "PutBucket": bucket.put_bucket,
-    "DeleteBucket": bucket.delete_bucket,
-    "GetBucketInfo": bucket.get_bucket_info,
-    "GetBucketLocation": bucket.get_bucket_location,
-    "PutBucketAcl": bucket.put_bucket_acl,
-    "GetBucketAcl": bucket.get_bucket_acl,
-    "PutBucketCors": bucket.put_bucket_cors,
-    "GetBucketCors": bucket.get_bucket_cors,
-    "DeleteBucketCors": bucket.delete_bucket_cors,
-    "ListObjects": bucket.list_objects,
-    "ListObjectsV2": bucket.list_objects_v2,
-    "ListMultipartUploads": bucket.list_multipart_uploads,
-    "ListLiveChannel": listings.list_live_channel,
-    "ListObjectVersions": listings.list_object_versions,
-    "DeleteMultipleObjects": bucket.delete_multiple_objects,
-    "PutObject": object.put_object,
-    "AppendObject": object.append_object,
-    "CopyObject": object.copy_object,
-    "GetObject": object.get_object,
-    "HeadObject": object.head_object,
-    "GetObjectMeta": object.get_object_meta,
-    "DeleteObject": object.delete_object,
-    "PutObjectAcl": object.put_object_acl,
-    "GetObjectAcl": object.get_object_acl,
-    "InitiateMultipartUpload": multipart.initiate,
-    "UploadPart": multipart.upload_part,
-    "UploadPartCopy": multipart.upload_part_copy,
-    "CompleteMultipartUpload": multipart.complete,
-    "AbortMultipartUpload": multipart.abort,
-    "ListParts": multipart.list_parts,
-    "PostObject": post.post_object,
-    "Preflight": preflight.preflight,
-}
+from helpers.localcloud.oss.call import Handler
+from helpers.localcloud.oss.routing import SERVED
+
+
+def resolve(path: str) -> Handler:
+    """The handler at `module.function` under this package; ImportError/AttributeError if absent."""
+    module_name, _, function = path.rpartition(".")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    handler: Handler = getattr(module, function)
+    return handler
+
+
+HANDLERS: dict[str, Handler] = {name: resolve(op.handler) for name, op in SERVED.items()}

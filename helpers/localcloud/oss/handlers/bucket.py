@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.responses import Response
 
@@ -23,6 +24,7 @@ from helpers.localcloud.oss.handlers.common import (
     url_encoder,
     xml_response,
 )
+from helpers.localcloud.store.models import ObjectMeta
 from helpers.localcloud.xml import Value, build_text, child_text, parse, parse_with_control_chars
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -151,7 +153,8 @@ async def delete_bucket_cors(c: Call) -> Response:
     return Response(status_code=204)
 
 
-def _contents(c: Call, o, enc, fetch_owner: bool = True) -> list[tuple[str, Value]]:  # type: ignore[no-untyped-def]
+def _contents(c: Call, o: ObjectMeta, enc: Callable[[str], str], fetch_owner: bool = True
+              ) -> list[tuple[str, Value]]:
     children: list[tuple[str, Value]] = [
         ("Key", enc(o.key)), ("LastModified", iso8601_ms(o.last_modified)), ("ETag", o.etag),
         ("Type", o.object_type), ("Size", o.size), ("StorageClass", o.storage_class or "Standard")]
@@ -256,7 +259,7 @@ async def delete_multiple_objects(c: Call) -> Response:
     deleted: list[tuple[str, Value]] = []
     for key in keys:
         # Each key is authorised on its own, as real OSS evaluates oss:DeleteObject per object.
-        await c.authorize("oss:DeleteObject", c.req.bucket, key, level="object")
+        await c.authorize_operation(c.req.bucket, key)
     for key in keys:
         await in_thread(c.ctx.store.delete, c.req.bucket, key)
         if not quiet:

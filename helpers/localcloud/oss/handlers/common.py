@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -12,8 +12,12 @@ from starlette.responses import Response
 from helpers.localcloud.clock import http_date
 from helpers.localcloud.context import LocalCloud
 from helpers.localcloud.errors import InvalidArgument
+from helpers.localcloud.store.models import ObjectMeta, PartMeta
 from helpers.localcloud.store.state import key_bytes
 from helpers.localcloud.xml import Value, build
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def xml_response(root: str, children: Iterable[tuple[str, Value]], *, status: int = 200,
@@ -21,7 +25,7 @@ def xml_response(root: str, children: Iterable[tuple[str, Value]], *, status: in
     return Response(build(root, children), status_code=status, headers=headers, media_type="application/xml")
 
 
-def url_encoder(encoding_type: str | None):  # type: ignore[no-untyped-def]
+def url_encoder(encoding_type: str | None) -> Callable[[str], str]:
     """`encoding-type=url` encodes names with %20 for spaces (SDKs decode with unquote, not unquote_plus)."""
     if encoding_type is None or encoding_type == "":
         return lambda s: s
@@ -55,7 +59,7 @@ def int_param(value: str | None, name: str, default: int, lo: int, hi: int) -> i
     return n
 
 
-def object_headers(meta) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def object_headers(meta: ObjectMeta) -> dict[str, str]:
     """The headers GetObject and HeadObject send for a stored object (reference §8.3)."""
     h = {
         "content-type": meta.content_type or "application/octet-stream",
@@ -79,11 +83,13 @@ MAX_USER_META_BYTES = 8 * 1024
 EC_USER_META_TOO_LARGE = "0011-00000002"
 
 
-def user_meta_from(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """`x-oss-meta-*` headers; names and values together may not exceed 8 KB [doc: EC 0011-00000002]."""
+def user_meta_from(headers: Mapping[str, str], *, encoding: str = "latin-1") -> dict[str, str]:
+    """`x-oss-meta-*` headers (or PostObject form fields); names and values together may not exceed
+    8 KB [doc: EC 0011-00000002]. `encoding` is the one the values were decoded with (headers:
+    latin-1, one character per byte; form fields: UTF-8), so the limit counts wire bytes."""
     meta = {k[len("x-oss-meta-"):]: v for k, v in headers.items() if k.startswith("x-oss-meta-")}
-    # Header text is latin-1 decoded from the wire, so len() counts bytes.
-    total = sum(len("x-oss-meta-") + len(k) + len(v) for k, v in meta.items())
+    total = sum(len("x-oss-meta-") + len(k.encode(encoding)) + len(v.encode(encoding))
+                for k, v in meta.items())
     if total > MAX_USER_META_BYTES:
         # [unverified] code and wording; the EC and the 8 KB limit are from the OSS docs.
         raise InvalidArgument("Your metadata headers exceed the maximum allowed metadata size.",
@@ -95,22 +101,18 @@ def user_meta_from(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "expires", "content-language")
 
 
-def stored_headers_from(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def stored_headers_from(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: headers[k] for k in STORED_HEADERS if k in headers}
 
 
-def upload_headers(meta) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def upload_headers(meta: ObjectMeta | PartMeta) -> dict[str, str]:
     """ETag, CRC-64 and Content-MD5 as sent after PutObject / PostObject / UploadPart."""
     h = {"etag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64)}
-    if getattr(meta, "content_md5", None):
+    if meta.content_md5:
         h["content-md5"] = meta.content_md5
     return h
 
 
-def b64md5(digest: bytes) -> str:
-    return base64.b64encode(digest).decode("ascii")
-
-
-async def in_thread(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+async def in_thread(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run blocking store I/O off the event loop."""
     return await run_in_threadpool(fn, *args, **kwargs)

@@ -31,15 +31,16 @@ from helpers.localcloud.oss.handlers.upload import (
     stream_into,
 )
 from helpers.localcloud.store import ObjectTemplate
+from helpers.localcloud.store.models import UploadMeta
 from helpers.localcloud.xml import Value, parse
 
 MAX_PART_SIZE = 5 * 1024 ** 3
 
 
-async def _upload_for(c: Call):  # type: ignore[no-untyped-def]
+async def _upload_for(c: Call) -> UploadMeta:
     """The upload named by `uploadId`, which must belong to this bucket and key."""
     upload_id = c.req.q("uploadId") or ""
-    upload = await in_thread(c.ctx.store.get_upload, c.req.bucket, upload_id)
+    upload: UploadMeta = await in_thread(c.ctx.store.get_upload, c.req.bucket, upload_id)
     if upload.key != c.req.key:
         raise NoSuchUpload(UploadId=upload_id)
     return upload
@@ -79,7 +80,7 @@ async def upload_part_copy(c: Call) -> Response:
         raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive.",
                               ArgumentName="partNumber", ArgumentValue=number_text[:32])
     src_bucket, src_key = copy_source(c.req.headers["x-oss-copy-source"])
-    await c.authorize("oss:GetObject", src_bucket, src_key, level="object")
+    await c.authorize_source(src_bucket, src_key)
     await c.body.drain()
     upload = await _upload_for(c)
     src, reader = await in_thread(c.ctx.store.open_read, src_bucket, src_key)
@@ -118,7 +119,7 @@ async def complete(c: Call) -> Response:
     enc = url_encoder(c.req.q("encoding-type"))
     spec = parse_callback_or_none(*callback_params(c))
     # [unverified] Complete's own x-oss-object-acl overrides the one given at Initiate (reference §7).
-    acl = object_acl_or_none(c)
+    acl = object_acl_or_none(c.req.headers)
     upload = await _upload_for(c)
     body = await c.body.read_all()
     if c.req.headers.get("x-oss-complete-all", "").lower() == "yes":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import unquote
 
 from starlette.concurrency import iterate_in_threadpool
@@ -40,6 +41,8 @@ from helpers.localcloud.oss.handlers.upload import (
     stream_into,
 )
 from helpers.localcloud.store import ObjectTemplate
+from helpers.localcloud.store.files import ObjectReader
+from helpers.localcloud.store.models import ObjectMeta
 from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 
 READ_CHUNK = 1024 * 1024
@@ -50,13 +53,13 @@ _OVERRIDES = {"response-content-type": "content-type", "response-content-languag
 
 
 def _object_acl(c: Call) -> str:
-    acl = object_acl_or_none(c)
+    acl = object_acl_or_none(c.req.headers)
     return "default" if acl is None else acl
 
 
-def object_acl_or_none(c: Call) -> str | None:
-    """The validated `x-oss-object-acl` header, None when absent."""
-    acl = c.req.headers.get("x-oss-object-acl")
+def object_acl_or_none(values: Mapping[str, str]) -> str | None:
+    """The validated `x-oss-object-acl` header (or PostObject form field), None when absent."""
+    acl = values.get("x-oss-object-acl")
     if acl is not None and acl not in ACLS and acl != "default":
         raise InvalidArgument("no such object access control exists", ArgumentName="x-oss-object-acl",
                               ArgumentValue=acl[:64])
@@ -95,7 +98,7 @@ def _require_length(c: Call) -> None:
         raise MissingContentLength()
 
 
-def write_template(c: Call, bucket_class: str | None = None) -> dict:  # type: ignore[type-arg]
+def write_template(c: Call, bucket_class: str | None = None) -> dict[str, Any]:
     """Metadata a PutObject-like request asks for (content type, user meta, stored headers, ACL, and,
     given the bucket's storage class, the object's)."""
     h = c.req.headers
@@ -106,7 +109,7 @@ def write_template(c: Call, bucket_class: str | None = None) -> dict:  # type: i
     return template
 
 
-async def new_object_template(c: Call) -> dict:  # type: ignore[type-arg]
+async def new_object_template(c: Call) -> dict[str, Any]:
     """write_template for a request that creates an object in `c.req.bucket` (NoSuchBucket if gone)."""
     bucket = await in_thread(c.ctx.store.get_bucket, c.req.bucket)
     return write_template(c, bucket.storage_class)
@@ -161,7 +164,7 @@ def _http_time(value: str | None) -> float | None:
         return None
 
 
-def check_conditions(c: Call, meta) -> Response | None:  # type: ignore[no-untyped-def]
+def check_conditions(c: Call, meta: ObjectMeta) -> Response | None:
     """If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304 (reference §8.3)."""
     h = c.req.headers
     modified = int(meta.last_modified)
@@ -224,7 +227,7 @@ def parse_range(header: str | None, size: int, standard: bool) -> tuple[int, int
     return start, end
 
 
-async def read_chunks(reader, start: int, end: int) -> AsyncIterator[bytes]:  # type: ignore[no-untyped-def]
+async def read_chunks(reader: ObjectReader, start: int, end: int) -> AsyncIterator[bytes]:
     """Bytes start..end (inclusive) of an open store reader, read off the event loop."""
     if end < start:
         return
@@ -232,7 +235,7 @@ async def read_chunks(reader, start: int, end: int) -> AsyncIterator[bytes]:  # 
         yield chunk
 
 
-async def _stream(reader, start: int, end: int) -> AsyncIterator[bytes]:  # type: ignore[no-untyped-def]
+async def _stream(reader: ObjectReader, start: int, end: int) -> AsyncIterator[bytes]:
     try:
         async for chunk in read_chunks(reader, start, end):
             yield chunk
@@ -240,7 +243,7 @@ async def _stream(reader, start: int, end: int) -> AsyncIterator[bytes]:  # type
         await in_thread(reader.close)
 
 
-async def _stream_gzip(reader, size: int) -> AsyncIterator[bytes]:  # type: ignore[no-untyped-def]
+async def _stream_gzip(reader: ObjectReader, size: int) -> AsyncIterator[bytes]:
     """The whole object gzip-compressed; reading and compressing both run off the event loop."""
     try:
         chunks = gzip_body.gzip_chunks(reader.read_range(0, size - 1, READ_CHUNK))
@@ -319,7 +322,7 @@ async def delete_object(c: Call) -> Response:
     return Response(status_code=204)
 
 
-def check_copy_conditions(c: Call, src) -> None:  # type: ignore[no-untyped-def]
+def check_copy_conditions(c: Call, src: ObjectMeta) -> None:
     """x-oss-copy-source-if-match / -if-none-match against the source object → 412."""
     h = c.req.headers
     if "x-oss-copy-source-if-match" in h and not _etag_matches(h["x-oss-copy-source-if-match"], src.etag):
@@ -349,7 +352,7 @@ async def copy_object(c: Call) -> Response:
     assert c.req.bucket is not None and c.req.key is not None
     check_key(c.req.key)
     src_bucket, src_key = copy_source(c.req.headers["x-oss-copy-source"])
-    await c.authorize("oss:GetObject", src_bucket, src_key, level="object")
+    await c.authorize_source(src_bucket, src_key)
     await c.body.drain()
     directive = c.req.headers.get("x-oss-metadata-directive", "COPY").upper()
     if directive not in ("COPY", "REPLACE"):

@@ -13,7 +13,14 @@ from starlette.responses import Response
 
 from helpers.localcloud.oss.auth import authenticate_post_form
 from helpers.localcloud.oss.call import Call
-from helpers.localcloud.oss.handlers.common import check_key, in_thread
+from helpers.localcloud.oss.handlers.common import (
+    check_key,
+    in_thread,
+    stored_headers_from,
+    upload_headers,
+    user_meta_from,
+)
+from helpers.localcloud.oss.handlers.object import object_acl_or_none
 from helpers.localcloud.oss.handlers.upload import (
     MAX_OBJECT_SIZE,
     finish_upload,
@@ -27,8 +34,6 @@ from helpers.localcloud.oss.post_policy import (
     decode_policy,
     success_response,
 )
-
-_STORED = ("cache-control", "content-disposition", "content-encoding", "expires", "content-language")
 
 
 async def post_object(c: Call) -> Response:
@@ -49,7 +54,11 @@ async def post_object(c: Call) -> Response:
         check_policy(policy, fields=fields, bucket=bucket, now=c.ctx.clock.now(), file_size=None,
                      signature_version=version)
     call = Call(c.ctx, c.req, c.op, principal, c.body)
-    await call.authorize("oss:PutObject", bucket, key, level="object")
+    await call.authorize_operation(bucket, key)
+    # The same metadata and ACL rules as PutObject's headers (8 KB limit included), before the file is read.
+    # Form values arrive UTF-8 decoded, so the limit counts their UTF-8 bytes.
+    user_meta = user_meta_from(fields, encoding="utf-8")
+    acl = object_acl_or_none(fields) or "default"
     form_vars = {k: v for k, v in fields.items() if k.startswith("x:")}
     spec = parse_callback_or_none(fields.get("callback"), None, form_vars=form_vars)
     bounds = content_length_bounds(policy) if policy else None
@@ -67,17 +76,13 @@ async def post_object(c: Call) -> Response:
                     or "application/octet-stream")
     meta = await in_thread(
         store.commit_object, pending, key=key, content_type=content_type,
-        user_meta={k[len("x-oss-meta-"):]: v for k, v in fields.items() if k.startswith("x-oss-meta-")},
-        headers={k: fields[k] for k in _STORED if k in fields},
-        acl=fields.get("x-oss-object-acl", "default"),
+        user_meta=user_meta, headers=stored_headers_from(fields),
+        acl=acl,
         expected_md5_b64=fields.get("content-md5"),
         forbid_overwrite=fields.get("x-oss-forbid-overwrite", "").lower() == "true")
     await form.drain()
     location = f"http://{bucket}.oss-{c.ctx.region}.aliyuncs.com/{key}"
     result = success_response(fields, bucket=bucket, key=key, etag=meta.etag, location=location)
-    headers = {k.lower(): v for k, v in result.headers.items()}
-    headers["x-oss-hash-crc64ecma"] = str(meta.crc64)
-    if meta.content_md5:
-        headers["content-md5"] = meta.content_md5
+    headers = {k.lower(): v for k, v in result.headers.items()} | upload_headers(meta)
     default = Response(result.body, status_code=result.status)
     return await finish_upload(call, meta, spec, operation="PostObject", headers=headers, default=default)

@@ -17,12 +17,15 @@ from starlette.responses import Response
 from helpers.localcloud.errors import EntityTooLarge, InvalidArgument
 from helpers.localcloud.oss.call import Call
 from helpers.localcloud.oss.callback import (
+    CallbackSpec,
     parse_callback,
     perform_callback,
-    pub_key_url,
     render_body,
     system_variables,
 )
+from helpers.localcloud.oss.callback_signer import pub_key_url
+from helpers.localcloud.store.files import PendingWrite
+from helpers.localcloud.store.models import ObjectMeta
 from helpers.localcloud.xml import build, render_error
 
 # Bytes handed to the store per thread hop: large enough that the hop costs nothing,
@@ -31,7 +34,7 @@ WRITE_BATCH = 1024 * 1024
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 
 
-async def stream_into(pending, chunks: AsyncIterator[bytes], *,  # type: ignore[no-untyped-def]
+async def stream_into(pending: PendingWrite, chunks: AsyncIterator[bytes], *,
                       max_size: int = MAX_OBJECT_SIZE, sha256_hex: str | None = None) -> None:
     """Feed `chunks` to a store PendingWrite; abort it (nothing visible) on any failure.
 
@@ -91,15 +94,15 @@ def callback_params(c: Call) -> tuple[str | None, str | None]:
 
 
 def parse_callback_or_none(callback_b64: str | None, callback_var_b64: str | None,
-                           form_vars: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+                           form_vars: Mapping[str, str] | None = None) -> CallbackSpec | None:
     """Validated before anything is stored: bad parameters are refused with 400 (reference §7.4)."""
     if not callback_b64:
         return None
     return parse_callback(callback_b64, callback_var_b64, form_vars=form_vars)
 
 
-async def finish_upload(c: Call, meta, spec, *, operation: str, headers: dict[str, str],  # type: ignore[no-untyped-def]
-                        default: Response) -> Response:
+async def finish_upload(c: Call, meta: ObjectMeta, spec: CallbackSpec | None, *, operation: str,
+                        headers: dict[str, str], default: Response) -> Response:
     """The answer to a completed upload: `default`, or the callback's outcome when one was asked for.
     The object is stored either way; a failed callback gives 203 CallbackFailed."""
     if spec is None:
@@ -121,6 +124,7 @@ async def finish_upload(c: Call, meta, spec, *, operation: str, headers: dict[st
         return Response(result.body, status_code=200, headers=out,
                         media_type=result.content_type or "application/json")
     err = result.error
+    assert err is not None, "a failed callback always carries its CallbackFailed"
     host_id = c.req.host or "localhost"
     xml_body = render_error(err, request_id=c.req.request_id, host_id=host_id)
     out["x-oss-ec"] = err.ec
