@@ -156,6 +156,10 @@ def run_workers(count: int, sock: socket.socket, build: Callable[[], uvicorn.Ser
     return 1 if failed else 0
 
 
+def _notify(ready_w: int) -> None:
+    os.write(ready_w, b".")   # one byte per worker that is serving
+
+
 def _worker(build: Callable[[], uvicorn.Server], sock: socket.socket, ready_r: int, ready_w: int) -> None:
     """A forked worker's whole life: build its server, serve, leave without the parent's exit handlers."""
     for sig in (signal.SIGINT, signal.SIGTERM):  # the parent's forwarding handlers are not the worker's
@@ -163,7 +167,7 @@ def _worker(build: Callable[[], uvicorn.Server], sock: socket.socket, ready_r: i
     os.close(ready_r)
     code = 0
     try:
-        run_until_signalled([(build(), sock)], on_ready=lambda: os.write(ready_w, b"."))
+        run_until_signalled([(build(), sock)], on_ready=lambda: _notify(ready_w))
     except BaseException:
         logger.exception("app server worker %d failed", os.getpid())
         code = 1

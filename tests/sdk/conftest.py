@@ -9,6 +9,7 @@ Fixture names are specific (`sts_credentials`, `callback_app`) because other fil
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time

@@ -38,6 +38,7 @@ from helpers.localcloud.oss.call import Call, Handler
 from helpers.localcloud.oss.request import Headers, Operation, OssRequest
 from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 from helpers.localcloud.xml import error_header_value, render_error
+from helpers.protocol.callback_keys import LOCAL_KEY_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -162,14 +163,14 @@ class OssApp:
 
     async def _admin(self, req: OssRequest, body: Body) -> Response:
         name = req.raw_path[len("/_localcloud/"):]
-        if self.ctx.config.cloud_profile and name != "callback_pub_key_v1.pem":
+        if self.ctx.config.cloud_profile and name != LOCAL_KEY_FILE:
             # A real endpoint has no such routes: `_localcloud` reads as a (badly named) bucket.
             # The callback key stays: loopback callbacks cannot fetch gosspublic.alicdn.com's key.
             raise InvalidBucketName(BucketName="_localcloud")
         handler = self.admin.get(name)
         if handler is None:
             raise InvalidRequest("Unknown local-cloud endpoint.")
-        if name != "callback_pub_key_v1.pem" and not _is_loopback(req.client_ip):
+        if name != LOCAL_KEY_FILE and not _is_loopback(req.client_ip):
             raise AccessDenied("Local-cloud admin calls are accepted from loopback only.")
         return await handler(Call(self.ctx, req, None, Principal("anonymous"), body))
 

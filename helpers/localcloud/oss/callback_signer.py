@@ -13,10 +13,11 @@ from urllib.parse import unquote
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-# Served by the OSS app on its own port; the pub-key URL is `<oss_base_url>` + this path.
-PUBLIC_KEY_PATH = "/_localcloud/callback_pub_key_v1.pem"
+# Served by the OSS app on its own port; the pub-key URL is `<oss_base_url>` + LOCAL_KEY_PATH.
+from helpers.protocol.callback_keys import LOCAL_KEY_FILE as PUBLIC_KEY_FILE
+from helpers.protocol.callback_keys import LOCAL_KEY_PATH as PUBLIC_KEY_PATH
+
 PRIVATE_KEY_FILE = "callback_private_key.pem"
-PUBLIC_KEY_FILE = "callback_pub_key_v1.pem"
 # Real OSS signs with RSA-1024; app servers accept any size, so the stand-in uses 2048.
 KEY_BITS = 2048
 

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from helpers.localcloud.clock import iso8601_s
 from helpers.localcloud.errors import InvalidArgument
 from helpers.localcloud.oss.call import Call
+from helpers.protocol.callback_keys import LOCAL_KEY_FILE
 
 
 def _json(doc: object, status: int = 200) -> Response:
@@ -100,4 +101,4 @@ async def clock(c: Call) -> Response:
     return _json(_clock_state(c))
 
 
-ADMIN = {"callback_pub_key_v1.pem": public_key, "health": health, "clock": clock}
+ADMIN = {LOCAL_KEY_FILE: public_key, "health": health, "clock": clock}
