@@ -15,13 +15,9 @@ straight to OSS), through the SDK with the account owner's key, as one would on 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +27,7 @@ import httpx
 
 from helpers import http_clients
 from helpers.localcloud.accounts import DEFAULT_BUCKET, DEFAULT_REGION
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def state_dir() -> Path:
-    """`$WORKBOOK_STATE_DIR`, else `.workbook/` at the project root."""
-    return Path(os.environ.get("WORKBOOK_STATE_DIR") or PROJECT_ROOT / ".workbook").resolve()
+from helpers.processes import alive, spawn, state_dir, stop_pid
 
 
 @dataclass
@@ -65,26 +55,6 @@ class StackInfo:
     @property
     def pids(self) -> list[int]:
         return [p for p in (self.appserver_pid, self.localcloud_pid) if p]
-
-
-def _alive(pid: int) -> bool:
-    """True while `pid` runs one of the stack's own servers (`python -m helpers.…`). A recorded pid whose
-    process is gone may be reused by any other process (pid_max is often 32768): that one is not ours,
-    so `down` must never signal it."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False   # another user's process: never one this stack started
-    with contextlib.suppress(OSError):   # no /proc (not Linux): trust the pid
-        if b"helpers." not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return False
-    # A zombie child still answers kill(0); ask for its state instead.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def _answers(url: str, timeout: float = 2.0) -> bool:
@@ -116,7 +86,7 @@ def _appserver_healthy(url: str | None) -> bool:
 def running(directory: Path | None = None) -> StackInfo | None:
     """The stack recorded in the state file, if all its processes live and answer."""
     info = read_state(directory)
-    if (info and all(_alive(p) for p in info.pids) and _healthy(info.oss_endpoint)
+    if (info and all(alive(p) for p in info.pids) and _healthy(info.oss_endpoint)
             and _appserver_healthy(info.appserver_url)):
         return info
     return None
@@ -161,24 +131,6 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
         other.create_bucket(oss2.BUCKET_ACL_PRIVATE)
 
 
-def _spawn(args: list[str], log_path: Path, ready: Path, timeout: float,
-           env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """Start `python -m <args>` detached, wait for its ready file, return (process, ready JSON)."""
-    ready.unlink(missing_ok=True)
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", *args, "--ready-file", str(ready)], stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                                cwd=PROJECT_ROOT, env=env)
-    deadline = time.monotonic() + timeout
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            raise RuntimeError(f"{args[0]} did not start; see {log_path}")
-        time.sleep(0.05)
-    return proc, json.loads(ready.read_text(encoding="utf-8"))
-
-
 def ignored_settings_variables() -> list[str]:
     """The app server's `WORKBOOK_*` variables set in this environment, which the local stack ignores."""
     from helpers.settings import settings_variables  # pydantic-settings: not for every notebook's import
@@ -205,13 +157,13 @@ def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: s
     down(directory)  # a half-alive stack from before: stop what is left of it
     directory.mkdir(parents=True, exist_ok=True)
     cloud_log = directory / "localcloud.log"
-    cloud, started = _spawn(["helpers.localcloud", "serve", "--data", str(directory), "--region", region,
+    cloud, started = spawn(["helpers.localcloud", "serve", "--data", str(directory), "--region", region,
                              "--bucket", bucket], cloud_log, directory / "localcloud.ready", timeout)
     creds_path = Path(started["credentials_file"])
     creds = json.loads(creds_path.read_text(encoding="utf-8"))
     app_log = directory / "appserver.log"
     try:
-        app, app_started = _spawn(
+        app, app_started = spawn(
             ["helpers.appserver", "serve", "--credentials", str(creds_path), "--oss-endpoint",
              started["oss_endpoint"], "--sts-endpoint", started["sts_endpoint"], "--db",
              str(directory / "appserver.sqlite3"),
@@ -219,7 +171,7 @@ def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: s
              "--follow-clock", started["oss_endpoint"] + "/_localcloud/clock"],
             app_log, directory / "appserver.ready", timeout, env=_appserver_env(bucket, region))
     except RuntimeError:
-        _stop_pid(cloud.pid, 5.0)
+        stop_pid(cloud.pid, 5.0)
         raise
     info = StackInfo(oss_endpoint=started["oss_endpoint"], sts_endpoint=started["sts_endpoint"],
                      appserver_url=app_started["appserver_url"], bucket=bucket, region=region,
@@ -232,29 +184,15 @@ def up(directory: Path | None = None, *, bucket: str = DEFAULT_BUCKET, region: s
     return info
 
 
-def _stop_pid(pid: int, timeout: float) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds."""
-    if not _alive(pid):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
 def down(directory: Path | None = None, timeout: float = 10.0) -> bool:
     """Stop the recorded stack. True if something was running."""
     directory = directory or state_dir()
     info = read_state(directory)
     if info is None:
         return False
-    was_running = any(_alive(p) for p in info.pids)
+    was_running = any(alive(p) for p in info.pids)
     for pid in info.pids:
-        _stop_pid(pid, timeout)
+        stop_pid(pid, timeout)
     (directory / "stack.json").unlink(missing_ok=True)
     return was_running
 
@@ -263,8 +201,8 @@ def status(directory: Path | None = None) -> dict[str, Any]:
     info = read_state(directory)
     if info is None:
         return {"running": False}
-    cloud_alive = _alive(info.localcloud_pid)
-    app_alive = bool(info.appserver_pid) and _alive(info.appserver_pid or 0)
+    cloud_alive = alive(info.localcloud_pid)
+    app_alive = bool(info.appserver_pid) and alive(info.appserver_pid or 0)
     return {"running": cloud_alive and app_alive,
             "localcloud": {"pid": info.localcloud_pid, "alive": cloud_alive,
                            "healthy": cloud_alive and _healthy(info.oss_endpoint),

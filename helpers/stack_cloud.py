@@ -28,7 +28,7 @@ import httpx
 
 from helpers import http_clients
 from helpers.localcloud.accounts import DEFAULT_REGION
-from helpers.stack import _alive, _spawn, _stop_pid, state_dir
+from helpers.processes import alive, spawn, state_dir, stop_pid
 
 _FILES = ("stack.json", "stack.json.tmp", "root-credentials.json", "localcloud.log", "localcloud.ready")
 
@@ -80,7 +80,7 @@ def read_state(directory: Path | None = None) -> CloudStackInfo | None:
 
 def running(directory: Path | None = None) -> CloudStackInfo | None:
     info = read_state(directory)
-    if info and _alive(info.localcloud_pid) and _answers_as_cloud(info):
+    if info and alive(info.localcloud_pid) and _answers_as_cloud(info):
         return info
     return None
 
@@ -97,7 +97,7 @@ def up(directory: Path | None = None, *, region: str = DEFAULT_REGION, timeout: 
     log = directory / "localcloud.log"
     args = ["helpers.localcloud", "serve", "--profile", "cloud", "--data", str(directory / "data"),
             "--region", region, "--credentials", str(directory / "root-credentials.json")]
-    proc, started = _spawn(args, log, directory / "localcloud.ready", timeout)
+    proc, started = spawn(args, log, directory / "localcloud.ready", timeout)
     info = CloudStackInfo(oss_endpoint=started["oss_endpoint"], sts_endpoint=started["sts_endpoint"],
                           ram_endpoint=started["ram_endpoint"], region=region,
                           account_id=started["account_id"], root_credentials_file=started["credentials_file"],
@@ -113,9 +113,9 @@ def down(directory: Path | None = None, timeout: float = 10.0, *, forget: bool =
     log), so the next `up` is a fresh account again. True if something was running."""
     directory = directory or cloud_state_dir()
     info = read_state(directory)
-    was_running = info is not None and _alive(info.localcloud_pid)
+    was_running = info is not None and alive(info.localcloud_pid)
     if info is not None:
-        _stop_pid(info.localcloud_pid, timeout)
+        stop_pid(info.localcloud_pid, timeout)
         (directory / "stack.json").unlink(missing_ok=True)
     if forget:
         # Only the files `up` made: the directory may be one the user named.
@@ -131,9 +131,9 @@ def status(directory: Path | None = None) -> dict[str, Any]:
     info = read_state(directory)
     if info is None:
         return {"running": False, "profile": "cloud"}
-    alive = _alive(info.localcloud_pid)
-    healthy = alive and _answers_as_cloud(info)
+    running = alive(info.localcloud_pid)
+    healthy = running and _answers_as_cloud(info)
     return {"running": healthy, "profile": "cloud",
-            "localcloud": {"pid": info.localcloud_pid, "alive": alive, "healthy": healthy,
+            "localcloud": {"pid": info.localcloud_pid, "alive": running, "healthy": healthy,
                            "log": info.localcloud_log},
             **info.public()}

@@ -39,8 +39,6 @@ PROTOCOL_PACKAGE = "helpers.protocol"
 KNOWN_CYCLES: dict[str, list[str]] = {
     "trace -> sequence_diagram -> trace (TYPE_CHECKING import of trace.Exchange)":
         ["helpers.trace", "helpers.sequence_diagram", "helpers.trace"],
-    "stack_cloud -> stack -> stack_cloud (stack imports stack_cloud inside a function)":
-        ["helpers.stack_cloud", "helpers.stack", "helpers.stack_cloud"],
     "workbook -> stack -> lessons.permissions -> workbook (TYPE_CHECKING import of workbook.Book)":
         ["helpers.workbook", "helpers.stack", "helpers.lessons.permissions", "helpers.workbook"],
 }
