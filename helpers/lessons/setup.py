@@ -1,5 +1,7 @@
 """What notebook 00 (architecture and setup) shows: where the credentials file is and what it holds
-(section names and who reads them, never a value), and an anonymous request OSS refuses.
+(section names and who reads them, never a value), that the app server's RAM key cannot even list the
+bucket, the first upload's diagram with why its AssumeRole is there (or cached), and an anonymous
+request OSS refuses.
 
 Imports nothing from `helpers.localcloud`; reads the file only to name its sections.
 """
@@ -8,8 +10,9 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from helpers import http_clients, stack
@@ -59,3 +62,60 @@ def anonymous_get(book: Book, key: str) -> None:
     url = object_url(book.oss_endpoint, book.bucket, key)
     raise_for_oss(http_clients.get(url, timeout=30))
     print("GET 200 — the object is public")
+
+
+def developer_key_cannot_list(book: Book) -> None:
+    """Sign a bucket listing with the app server's own RAM key (this kernel reads it from the
+    credentials file, as the app server does) and show that OSS refuses it: the key is allowed
+    nothing but sts:AssumeRole. Prints the refusal's status and code, never the key."""
+    import oss2
+
+    ak, secret = book.developer_key
+    session = oss2.Session()
+    book.recorder.install_requests(session.session, "OSS", source="Developer")
+    bucket = oss2.Bucket(oss2.AuthV4(ak, secret), book.oss_endpoint, book.bucket, region=book.region,
+                         session=session)
+    try:
+        bucket.list_objects(max_keys=1)
+    except oss2.exceptions.ServerError as exc:
+        print(f"ListObjects signed with the app server's RAM key: refused, {exc.status} {exc.code} "
+              "(the key may only call sts:AssumeRole)")
+        return
+    print("ListObjects signed with the app server's RAM key went through: the key can do more than "
+          "AssumeRole, which it should not")
+
+
+def _assume_roles(exchanges: list[Any], session_name: str) -> list[Any]:
+    return [e for e in exchanges if e.source == "AppServer" and e.target == "STS"
+            and f"RoleSessionName={session_name}" in e.path]
+
+
+def first_upload_diagram(book: Book, username: str, title: str) -> None:
+    """The diagram of the first upload, then why it does or does not show the app server's AssumeRole.
+
+    The app server caches STS credentials per (user, scope) and calls AssumeRole again only inside
+    its refresh margin. On a fresh stack the first upload makes it call AssumeRole; on a reused stack
+    (a second `make run`, `make lab` after `make run`) it answers from its cache, so the call is
+    missing from this run's diagram: then the call that filled the cache, from the app server's own
+    trace of an earlier run, is drawn below it."""
+    session_name = f"{username}-upload"
+    now = _assume_roles(book.recorder.exchanges(), session_name)
+    before = _assume_roles(book.recorder.earlier(sync=False), session_name)
+    book.diagram(title)
+    if now:
+        print(f"The app server called AssumeRole for ({username}, upload): its cache held no credentials "
+              "for them. It keeps these and answers the next GET /api/sts from its cache until they are "
+              "within 5 minutes of expiry.")
+        return
+    print(f"No AssumeRole in this run: the app server answered GET /api/sts from its cache. An earlier run "
+          f"on this stack made it fetch credentials for ({username}, upload), still valid for more than "
+          "5 minutes, so it reused them (the cache saves an STS call per request; AssumeRole is "
+          "rate-limited).")
+    if before:
+        from helpers.sequence_diagram import display_mermaid, mermaid
+
+        stamp = time.strftime("%H:%M:%S UTC", time.gmtime(before[-1].t))
+        print(f"The AssumeRole that filled the cache, at {stamp}, from the app server's trace:")
+        display_mermaid(mermaid(before[-1:], title="earlier: the AssumeRole behind the cached answer"))
+    else:
+        print("(Its AssumeRole is older than what the app server's trace still holds.)")
