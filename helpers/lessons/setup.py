@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from helpers import http_clients, stack
 from helpers.client.results import raise_for_oss
+from helpers.lessons.sts import diagram_with_sts_cache as first_upload_diagram
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
+
+__all__ = ["anonymous_get", "describe_credentials_file", "developer_key_cannot_list", "first_upload_diagram",
+           "object_url"]
 
 READERS = {
     "account_id": "the local cloud (the account that owns the bucket)",
@@ -83,39 +86,3 @@ def developer_key_cannot_list(book: Book) -> None:
         return
     print("ListObjects signed with the app server's RAM key went through: the key can do more than "
           "AssumeRole, which it should not")
-
-
-def _assume_roles(exchanges: list[Any], session_name: str) -> list[Any]:
-    return [e for e in exchanges if e.source == "AppServer" and e.target == "STS"
-            and f"RoleSessionName={session_name}" in e.path]
-
-
-def first_upload_diagram(book: Book, username: str, title: str) -> None:
-    """The diagram of the first upload, then why it does or does not show the app server's AssumeRole.
-
-    The app server caches STS credentials per (user, scope) and calls AssumeRole again only inside
-    its refresh margin. On a fresh stack the first upload makes it call AssumeRole; on a reused stack
-    (a second `make run`, `make lab` after `make run`) it answers from its cache, so the call is
-    missing from this run's diagram: then the call that filled the cache, from the app server's own
-    trace of an earlier run, is drawn below it."""
-    session_name = f"{username}-upload"
-    now = _assume_roles(book.recorder.exchanges(), session_name)
-    before = _assume_roles(book.recorder.earlier(sync=False), session_name)
-    book.diagram(title)
-    if now:
-        print(f"The app server called AssumeRole for ({username}, upload): its cache held no credentials "
-              "for them. It keeps these and answers the next GET /api/sts from its cache until they are "
-              "within 5 minutes of expiry.")
-        return
-    print(f"No AssumeRole in this run: the app server answered GET /api/sts from its cache. An earlier run "
-          f"on this stack made it fetch credentials for ({username}, upload), still valid for more than "
-          "5 minutes, so it reused them (the cache saves an STS call per request; AssumeRole is "
-          "rate-limited).")
-    if before:
-        from helpers.sequence_diagram import display_mermaid, mermaid
-
-        stamp = time.strftime("%H:%M:%S UTC", time.gmtime(before[-1].t))
-        print(f"The AssumeRole that filled the cache, at {stamp}, from the app server's trace:")
-        display_mermaid(mermaid(before[-1:], title="earlier: the AssumeRole behind the cached answer"))
-    else:
-        print("(Its AssumeRole is older than what the app server's trace still holds.)")
