@@ -3,7 +3,7 @@
 app server makes for her), with `Content-MD5` signed as well as `Content-Type`.
 
 The answer is `(url, headers)`: the URL and the headers a client must send with it. `check` reads the
-URL (method-free, so it tries it): V4, at most 120 s, alice's `docs/notes.txt`; `Content-MD5` present
+URL: V4, at most 120 s, alice's `docs/notes-md5.txt`; `Content-MD5` present
 and equal to the file's digest; then, against OSS with plain HTTP: another body of the same size is
 refused, the upload without `Content-MD5` is refused, and the file itself is stored (ETag = its MD5).
 """
@@ -22,7 +22,7 @@ from helpers.exercises.marks import Marks, not_answered
 if TYPE_CHECKING:
     from helpers.workbook import Book
 
-KEY = "users/alice/docs/notes.txt"
+KEY = "users/alice/docs/notes-md5.txt"
 MAX_SECONDS = 120
 SAMPLE = sample_data.SAMPLES["text"]
 

@@ -76,34 +76,36 @@ def _assume_roles(exchanges: list[Any], session_name: str) -> list[Any]:
             and f"RoleSessionName={session_name}" in e.path]
 
 
-def diagram_with_sts_cache(book: Book, username: str, title: str, scope: str = "upload") -> None:
-    """The diagram of what was recorded, then whether the first `GET /api/sts?scope=<scope>` in it made
-    the app server call AssumeRole, and why.
+def diagram_with_sts_cache(book: Book, username: str, title: str, scope: str = "upload",
+                           via: str = "GET /api/sts") -> None:
+    """The diagram of what was recorded, then whether the first `via` request in it (`GET /api/sts`,
+    `POST /api/signed-url`, `POST /api/post-policy`: each needs the user's STS credentials of `scope`)
+    made the app server call AssumeRole, and why.
 
     The app server caches STS credentials per (user, scope) and calls AssumeRole again only inside
-    its refresh margin. On a fresh stack the first fetch makes it call AssumeRole; on a reused stack
+    its refresh margin. On a fresh stack the first request makes it call AssumeRole; on a reused stack
     (a second `make run`, `make lab` after `make run`) it answers from its cache, so the call is missing
     from this run's diagram: then the call that filled the cache, from the app server's own trace of an
     earlier run, is drawn below it."""
+    method, _, path = via.partition(" ")
     session_name = f"{username}-{scope}"
     shown = book.recorder.exchanges()
     before = _assume_roles(book.recorder.earlier(sync=False), session_name)
-    fetches = [e for e in shown if e.source == "Client" and e.target == "AppServer"
-               and e.path.startswith(f"/api/sts?scope={scope}")]
-    called = fetches and any(fetches[0].t <= e.t <= fetches[0].finished
-                             for e in _assume_roles(shown, session_name))
+    firsts = [e for e in shown if e.source == "Client" and e.target == "AppServer" and e.method == method
+              and e.path.startswith(path) and e.status == 200]
+    called = bool(firsts) and any(firsts[0].t <= e.t <= firsts[0].finished
+                                  for e in _assume_roles(shown, session_name))
     book.diagram(title)
-    if not fetches:
+    if not firsts:
         return
     if called:
-        print(f"The app server called AssumeRole for ({username}, {scope}) on the first GET /api/sts: its "
-              "cache held no credentials for them. It keeps these and answers the next GET /api/sts from its "
-              "cache until they are within 5 minutes of expiry.")
+        print(f"The app server called AssumeRole for ({username}, {scope}) on the first {via}: its cache "
+              f"held no credentials for them. It keeps these and answers the next requests for ({username}, "
+              f"{scope}) from its cache until they are within 5 minutes of expiry.")
         return
-    print(f"The first GET /api/sts made no AssumeRole: the app server answered from its cache. An earlier "
-          f"run on this stack made it fetch credentials for ({username}, {scope}), still valid for more than "
-          "5 minutes, so it reused them (the cache saves an STS call per request; AssumeRole is "
-          "rate-limited).")
+    print(f"The first {via} made no AssumeRole: the app server used its cache. An earlier run on this stack "
+          f"made it fetch credentials for ({username}, {scope}), still valid for more than 5 minutes, so it "
+          "reused them (the cache saves an STS call per request; AssumeRole is rate-limited).")
     if before:
         from helpers.sequence_diagram import display_mermaid, mermaid
 
