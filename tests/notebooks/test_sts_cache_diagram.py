@@ -45,3 +45,16 @@ def test_first_run_draws_assume_role_and_second_run_explains_the_cache(
         assert after, second
         assert "The AssumeRole that filled the cache, at" in after
         assert "AppServer->>STS: POST /?Action=AssumeRole&RoleSessionName=alice-upload" in after
+
+
+def test_the_developers_own_calls_are_drawn_as_the_developers(capsys: pytest.CaptureFixture[str]) -> None:
+    with fresh_stack("wb-developer-") as (directory, _info):
+        book = workbook.connect("local", state_dir=directory)
+        try:
+            book.client("alice").upload("first/photo.jpg", sample_data.PHOTO, content_type="image/jpeg")
+            book.forget()
+            book.delete_objects(["users/alice/first/photo.jpg"])   # AssumeRole + DeleteObject, the kernel
+            seen = {(e.source, e.target, e.method) for e in book.recorder.exchanges()}
+        finally:
+            book.close()
+    assert seen == {("Developer", "STS", "POST"), ("Developer", "OSS", "DELETE")}, seen
