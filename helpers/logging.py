@@ -4,6 +4,8 @@
     mask_headers({"Authorization": ...}) -> same mapping, secret header values masked
     mask_url("http://h/k?Signature=…")   -> same URL, secret query values masked
     mask_json({"AccessKeySecret": ...})  -> deep copy, secret fields masked (any nesting)
+    mask_body(b'{"password": …}', "application/json") -> a masked, bounded rendering of a body
+    mask_header_once(name, value)        -> a header from another process, masked unless it already is
     mask_text("… security-token=CAIS…")  -> free text with `name=value`, `"name": "value"` and
                                             `Authorization: …` secrets masked
     mask_error("… AccessKeyId=LTAI…")    -> mask_text, and AccessKey IDs in `name=value` shortened
@@ -22,6 +24,7 @@ This module is named like the standard library's: inside `helpers` always import
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -110,15 +113,58 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(query="&".join(pieces)))
 
 
-def mask_json(doc: Any) -> Any:
-    """A deep copy of a JSON-like value with secret fields masked (dict keys compared lower-case)."""
+def mask_json(doc: Any, *, also: frozenset[str] = frozenset()) -> Any:
+    """A deep copy of a JSON-like value with secret fields masked (dict keys compared lower-case);
+    `also` names further lower-case fields to mask (a trace masks `accesskeyid` too)."""
+    fields = SECRET_FIELDS | also
     if isinstance(doc, Mapping):
-        return {k: (mask_secret(v) if isinstance(k, str) and k.lower() in SECRET_FIELDS
-                    and isinstance(v, str | bytes) else mask_json(v))
+        return {k: (mask_secret(v) if isinstance(k, str) and k.lower() in fields
+                    and isinstance(v, str | bytes) else mask_json(v, also=also))
                 for k, v in doc.items()}
     if isinstance(doc, list | tuple):
-        return [mask_json(v) for v in doc]
+        return [mask_json(v, also=also) for v in doc]
     return doc
+
+
+MASKED_MARK = "…("    # what mask_secret leaves: `abcd…(40 chars)`
+
+
+def mask_header_once(name: str, value: str) -> tuple[str, str]:
+    """A header received from another process: masked unless it already carries the masked form
+    (masking a masked value twice garbles it)."""
+    if MASKED_MARK in value:
+        return name, value
+    return next(iter(mask_headers([(name, value)]).items()))
+
+
+def mask_body(content: bytes | str | None, content_type: str = "", *, limit: int = 2000,
+              also: frozenset[str] = frozenset()) -> str:
+    """A masked rendering of a body, at most `limit` characters: JSON (fields in `also` masked
+    too) and url-encoded forms masked field by field, anything else (multipart forms, XML such as
+    OSS error documents, which echo the security token, binary) only as `<N bytes type>`. A `str`
+    without a content type is text already rendered (a summary) and is masked as free text."""
+    if not content:
+        return ""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if isinstance(content, str) and not kind:
+        text = mask_text(content)
+        return text if len(text) <= limit else text[:limit] + "…"
+    raw = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    rendered: str | None = None
+    if kind == "application/json" or kind.endswith("+json"):
+        try:
+            rendered = json.dumps(mask_json(json.loads(raw), also=also), ensure_ascii=False,
+                                  separators=(",", ":"))
+        except (UnicodeDecodeError, ValueError):
+            rendered = None
+    elif kind == "application/x-www-form-urlencoded":
+        try:
+            rendered = mask_text(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            rendered = None
+    if rendered is None:
+        return f"<{len(raw)} bytes{' ' + kind if kind else ''}>"
+    return rendered if len(rendered) <= limit else rendered[:limit] + "…"
 
 
 _NAMES_RE = "|".join(sorted((re.escape(n) for n in ALL_NAMES), key=len, reverse=True))

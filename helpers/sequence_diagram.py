@@ -1,21 +1,21 @@
-"""Mermaid sequence diagrams of recorded exchanges (`helpers.trace.Exchange`), and their display.
+"""Mermaid sequence diagrams of recorded exchanges (`helpers.exchange.Exchange`), and their display.
 
 One line per request (`->>`) and per answer (`-->>`), placed by time so that an exchange made while
 another was open nests inside it; refusals get a note with status and code. The text is escaped for
-Mermaid, so what a client sent cannot break the diagram.
+Mermaid, so what a client sent cannot break the diagram. The four components are always drawn;
+the developer's own calls from the notebook kernel get their participant only when there are some.
+Imports `helpers.exchange` only (not `helpers.trace`, which imports this module).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-if TYPE_CHECKING:
-    from helpers.trace import Exchange
+from helpers.exchange import LABELS, PARTICIPANTS, Exchange
 
-PARTICIPANTS: Final = ("Client", "AppServer", "STS", "OSS")
-_LABELS: Final = {"Client": "Client", "AppServer": "App server", "STS": "STS", "OSS": "OSS"}
+ALWAYS_DRAWN: Final = ("Client", "AppServer", "STS", "OSS")
 MAX_LABEL_CHARS = 90
 
 _ESCAPES: Final = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", '"': "#quot;"}
@@ -61,8 +61,10 @@ def mermaid(exchanges: Iterable[Exchange], *, title: str | None = None) -> str:
     lines = ["sequenceDiagram"]
     if title:
         lines.append(f"    title {escape(title)}")
+    used = {ex.source for ex in items} | {ex.target for ex in items}
     for name in PARTICIPANTS:
-        lines.append(f"    participant {name} as {_LABELS[name]}")
+        if name in ALWAYS_DRAWN or name in used:
+            lines.append(f"    participant {name} as {escape(LABELS[name])}")
     for _i, kind, ex in ordered:
         if kind == 0:
             lines.append(f"    {ex.source}->>{ex.target}: {escape(_short(f'{ex.method} {ex.path}'))}")

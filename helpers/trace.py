@@ -13,12 +13,16 @@ receives (with the verification outcome), which `Recorder` pulls through `GET /a
 Exchanges are merged by timestamp, so the clocks of the two processes must agree (they do on one
 machine; across machines the order is only as good as their NTP).
 
-Secrets are masked when an exchange is created (`Exchange.create`), through `helpers.logging`,
-the only masking code: paths keep their query names but not signatures or tokens, headers keep
-the AccessKey ID but not the signature, JSON bodies lose AccessKeySecret/SecurityToken/password
-(and here also AccessKeyId), and bodies that cannot be parsed safely (multipart forms, OSS error
-documents, which echo the security token) are summarised by size.
+Secrets are masked when an exchange is created (`helpers.exchange.Exchange.create`), through
+`helpers.logging`, the only masking code: paths keep their query names but not signatures or tokens,
+headers keep the AccessKey ID but not the signature, JSON bodies lose AccessKeySecret/SecurityToken/
+password (and here also AccessKeyId), and bodies that cannot be parsed safely (multipart forms, OSS
+error documents, which echo the security token) are summarised by size.
 
+The recorder also decides what one diagram shows: exchanges from `start_at(t)` on (a reused app
+server still holds earlier runs' records), each exchange once (two clients of one user pull the
+same app-server records). `Exchange` lives in `helpers.exchange`, which this module and
+`helpers.sequence_diagram` both import (neither imports the other's caller).
 Imports nothing from `helpers.client`, `helpers.appserver` or `helpers.localcloud` (they import it).
 """
 
@@ -32,136 +36,15 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from helpers.logging import mask_headers, mask_json, mask_secret, mask_text, mask_url
-from helpers.sequence_diagram import PARTICIPANTS, mermaid, to_markdown
+from helpers.exchange import Exchange, mask_body, path_of
+from helpers.sequence_diagram import mermaid, to_markdown
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 2000
 TRACE_PATH = "/api/trace"   # never recorded: reading the trace is not part of the story
-
-# Fields masked here on top of helpers.logging: the brief shows STS key ids masked in traces.
-_EXTRA_JSON_FIELDS = frozenset({"accesskeyid"})
-
-
-def _mask_doc(doc: Any) -> Any:
-    doc = mask_json(doc)
-    if isinstance(doc, dict):
-        return {k: (mask_secret(v) if isinstance(k, str) and k.lower() in _EXTRA_JSON_FIELDS
-                    and isinstance(v, str) else _mask_doc(v)) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [_mask_doc(v) for v in doc]
-    return doc
-
-
-def mask_body(content: bytes | str | None, content_type: str = "") -> str:
-    """A masked, bounded rendering of a body: JSON and url-encoded forms masked field by field,
-    anything else (multipart forms, XML, binary) only as `<N bytes type>`. A `str` without a
-    content type is text already rendered (a summary) and is masked as free text."""
-    if not content:
-        return ""
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if isinstance(content, str) and not kind:    # already rendered (a summary or a remote's text)
-        text = mask_text(content)
-        return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…"
-    raw = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-    text: str | None = None
-    if kind == "application/json" or kind.endswith("+json"):
-        try:
-            text = json.dumps(_mask_doc(json.loads(raw)), ensure_ascii=False, separators=(",", ":"))
-        except (UnicodeDecodeError, ValueError):
-            text = None
-    elif kind == "application/x-www-form-urlencoded":
-        try:
-            text = mask_text(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            text = None
-    if text is None:
-        return f"<{len(raw)} bytes{' ' + kind if kind else ''}>"
-    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…"
-
-
-def path_of(url: str) -> str:
-    """Path plus query of a URL (or of a path), with secret query values masked."""
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    return mask_url(path + ("?" + parts.query if parts.query else ""))
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One request and its answer as seen by the side that recorded it. Build with `create()`,
-    which masks; `t` is when the request left, `end` when the answer arrived (epoch seconds).
-    `status` is None when no answer came (transport error). `note` is the error code of a
-    refusal (`AccessDenied`) or a short outcome (`verified, recorded users/alice/a.txt`)."""
-
-    t: float
-    source: str
-    target: str
-    method: str
-    path: str
-    status: int | None
-    note: str = ""
-    end: float | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    body: str = ""
-    reply: str = ""
-
-    def __post_init__(self) -> None:
-        if self.source not in PARTICIPANTS or self.target not in PARTICIPANTS:
-            raise ValueError(f"participants are {', '.join(PARTICIPANTS)}")
-
-    @classmethod
-    def create(cls, *, t: float, source: str, target: str, method: str, path: str, status: int | None,
-               note: str = "", end: float | None = None, headers: Mapping[str, str] | Iterable[Any] = (),
-               body: bytes | str | None = None, body_type: str = "", reply: bytes | str | None = None,
-               reply_type: str = "") -> Exchange:
-        """An exchange with every field masked (the only way secrets could get in is through here)."""
-        masked_headers = tuple(mask_headers(headers).items()) if headers else ()
-        return cls(t=t, source=source, target=target, method=method.upper(), path=path_of(path),
-                   status=status, note=mask_text(note), end=end if end is not None and end >= t else None,
-                   headers=masked_headers, body=mask_body(body, body_type),
-                   reply=mask_body(reply, reply_type))
-
-    @property
-    def finished(self) -> float:
-        return self.t if self.end is None else self.end
-
-    @property
-    def refused(self) -> bool:
-        return self.status is None or self.status >= 400
-
-    def to_json(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["headers"] = [list(pair) for pair in self.headers]
-        return doc
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> Exchange:
-        """Re-mask on the way in too: a remote side is trusted for content, not for hygiene."""
-        status = doc.get("status")
-        end = doc.get("end")
-        ex = cls.create(t=float(doc["t"]), source=str(doc["source"]), target=str(doc["target"]),
-                        method=str(doc["method"]), path=str(doc["path"]),
-                        status=None if status is None else int(status), note=str(doc.get("note", "")),
-                        end=None if end is None else float(end),
-                        body=str(doc.get("body", "")), reply=str(doc.get("reply", "")))
-        return replace(ex, headers=tuple(_remask(str(k), str(v)) for k, v in doc.get("headers") or ()))
-
-
-def _remask(name: str, value: str) -> tuple[str, str]:
-    """A remote header: mask it unless it already carries the masked form (masking twice garbles)."""
-    if _MASKED in value:
-        return name, value
-    return next(iter(mask_headers([(name, value)]).items()))
-
-
-_MASKED = "…("    # what helpers.logging.mask_secret leaves: `abcd…(40 chars)`
 
 
 # ------------------------------------------------------------------------------- error codes
@@ -223,6 +106,7 @@ class Recorder:
         self._remote: deque[Exchange] = deque(maxlen=maxlen)
         self._sources: list[list[Any]] = []     # [fetch, cursor]
         self._own: set[str] = set()
+        self._since = float("-inf")     # exchanges before this instant are not shown (`start_at`)
 
     # -------------------------------------------------------------------------------- recording
 
@@ -242,6 +126,12 @@ class Recorder:
         with self._lock:
             self._local.clear()
             self._remote.clear()
+
+    def start_at(self, t: float) -> None:
+        """Show only exchanges whose request left at `t` or later: what a reused app server recorded
+        for these users before (an earlier run's) is kept for `earlier()` but not shown."""
+        with self._lock:
+            self._since = t
 
     def httpx_hooks(self, target: str, source: str = "Client") -> dict[str, list[Callable[..., None]]]:
         """`event_hooks` for an `httpx.Client` whose every request goes to `target`."""
@@ -344,13 +234,31 @@ class Recorder:
 
     # --------------------------------------------------------------------------------- reading
 
-    def exchanges(self, *, sync: bool = True) -> list[Exchange]:
-        """Local and remote exchanges, ordered by the time each request left."""
-        if sync:
-            self.sync()
+    def _merged(self) -> list[Exchange]:
+        """Local and remote exchanges, each once, ordered by the time each request left. A source this
+        process records itself is taken from the local record only; an exchange pulled twice (two
+        clients of one user each pull that user's app-server records) is kept once."""
         with self._lock:
             merged = list(self._local) + [e for e in self._remote if e.source not in self._own]
-        return sorted(merged, key=lambda e: e.t)
+        seen: set[tuple[Any, ...]] = set()
+        unique = []
+        for e in sorted(merged, key=lambda e: e.t):
+            if e.identity not in seen:
+                seen.add(e.identity)
+                unique.append(e)
+        return unique
+
+    def exchanges(self, *, sync: bool = True) -> list[Exchange]:
+        """The exchanges since `start_at`, each once, ordered by the time each request left."""
+        if sync:
+            self.sync()
+        return [e for e in self._merged() if e.t >= self._since]
+
+    def earlier(self, *, sync: bool = True) -> list[Exchange]:
+        """The exchanges recorded before `start_at` (on a reused stack: earlier runs'), each once."""
+        if sync:
+            self.sync()
+        return [e for e in self._merged() if e.t < self._since]
 
     def mermaid(self, *, title: str | None = None, sync: bool = True) -> str:
         return mermaid(self.exchanges(sync=sync), title=title)

@@ -8,8 +8,10 @@
 
 Outputs say where they come from (the local cloud or Alibaba Cloud). Nothing here prints a secret:
 credentials are shown masked, passwords never, and error texts (refusals, and in a kernel every
-uncaught error) go through `helpers.logging.mask_error`. The developer's AssumeRole uses the app
-server's own STS call (`helpers.sts_client`), so an `https://` STS endpoint is reached over TLS.
+uncaught error) go through `helpers.logging.mask_error`. The developer's own calls from this
+kernel (AssumeRole with the RAM key, cleanup) are drawn as the participant "Developer (notebook
+kernel)", never as the app server's; AssumeRole uses the app server's own STS call
+(`helpers.sts_client`), so an `https://` STS endpoint is reached over TLS.
 What only the local cloud can do (move its clock, call back to loopback) is behind
 `book.local_only(...)`, which explains and skips on `aliyun`.
 Imports `helpers.localcloud` nowhere: the local cloud is reached over HTTP only.
@@ -59,6 +61,10 @@ ALIYUN_ENV_HELP = {
 ALIYUN_ENV = tuple(ALIYUN_ENV_HELP)
 
 
+# The participant of the developer's own calls from this kernel (AssumeRole with the RAM key, cleanup).
+DEVELOPER = "Developer"
+
+
 class WorkbookError(RuntimeError):
     """The workbook cannot run as asked (missing environment, stack not up, ...)."""
 
@@ -79,9 +85,11 @@ class Book:
     recorder: Recorder = field(default_factory=Recorder)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _clock_offset: float = field(default=0.0, repr=False)
-    # Exchanges before this instant are not this notebook's (the app server's trace keeps earlier ones).
-    _since: float = field(default_factory=time.time, repr=False)
-    _connected_at: float = field(default_factory=time.time, repr=False)
+
+    def __post_init__(self) -> None:
+        # Exchanges before this instant are not this notebook's (a reused app server's trace keeps
+        # earlier runs' records for these users; the recorder keeps them apart, see `earlier()`).
+        self.recorder.start_at(time.time())
 
     @property
     def where(self) -> str:
@@ -110,25 +118,7 @@ class Book:
             self._clients[cache_key] = MobileClient(self.appserver_url, username, self.users[username],
                                                     signature_version=signature_version,
                                                     recorder=self.recorder, **extra)
-            self._drop_older_history()
         return self._clients[cache_key]
-
-    def _drop_older_history(self) -> None:
-        """A new client's trace source starts at the app server's first record: keep only what happened
-        since this book connected, so diagrams do not depend on what ran before on a reused stack. Two
-        clients of one user both pull that user's app-server records: keep each exchange once."""
-        everything = self.recorder.exchanges()
-        seen: set[tuple[Any, ...]] = set()
-        kept = []
-        for e in everything:
-            ident = (e.t, e.source, e.target, e.method, e.path, e.status)
-            if e.t >= self._connected_at and ident not in seen:
-                seen.add(ident)
-                kept.append(e)
-        if len(kept) != len(everything):
-            self.recorder.clear()
-            for exchange in kept:
-                self.recorder.add(exchange)
 
     def health(self) -> list[dict[str, str]]:
         """One row per component (component, endpoint, status), from a harmless request to each.
@@ -145,9 +135,10 @@ class Book:
 
     def assume_role(self, policy: str | Mapping[str, Any] | None, *, session_name: str = "workbook",
                     duration: int = 900) -> dict[str, str]:
-        """AssumeRole as the developer's app server does (its RAM key, through the same STS SDK call,
-        `helpers.sts_client.assume_role`): the returned temporary credentials (Credentials block of
-        the STS answer). Raises `StsRefused` (STS's status and code) or `StsUnreachable`; neither
+        """AssumeRole from this kernel with the developer's RAM key, through the same STS SDK call the
+        app server makes (`helpers.sts_client.assume_role`): the returned temporary credentials
+        (Credentials block of the STS answer). Drawn as the developer's call, not the app server's.
+        Raises `StsRefused` (STS's status and code) or `StsUnreachable`; neither
         carries the signed request."""
         from helpers.sts_client import StsRefused, StsUnreachable
         from helpers.sts_client import assume_role as sts_assume_role
@@ -165,23 +156,27 @@ class Book:
                                      policy if isinstance(policy, str) else json.dumps(policy))
         except (StsRefused, StsUnreachable) as exc:  # recorded for the diagram, then re-raised unchanged
             got = describe_error(exc)
-            self.recorder.record(t=started, end=time.time(), source="AppServer", target="STS", method="POST",
+            self.recorder.record(t=started, end=time.time(), source=DEVELOPER, target="STS", method="POST",
                                  path=path, status=got.status, note=got.code or "unreachable")
             raise
         creds = {"AccessKeyId": answer.access_key_id, "AccessKeySecret": answer.access_key_secret,
                  "SecurityToken": answer.security_token, "Expiration": answer.expiration}
-        # Shown in diagrams as the app server's call (it is the developer's key); masked on the way in.
-        self.recorder.record(t=started, end=time.time(), source="AppServer", target="STS", method="POST",
+        # Drawn as the developer's own call from this kernel (not the app server's); masked on the way in.
+        self.recorder.record(t=started, end=time.time(), source=DEVELOPER, target="STS", method="POST",
                              path=path, status=200, note=f"AccessKeyId {mask_secret(creds['AccessKeyId'])}")
         return creds
 
     def oss_bucket(self, creds: Mapping[str, str]) -> Any:
-        """An oss2 Bucket signing (V4) with temporary credentials as returned by `assume_role`."""
+        """An oss2 Bucket signing (V4) with temporary credentials as returned by `assume_role`; its
+        requests are recorded as the developer's (`Developer` in diagrams)."""
         import oss2
 
         auth = oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"],
                             auth_version=oss2.AUTH_VERSION_4)
-        return oss2.Bucket(auth, self.oss_endpoint, self.bucket, region=self.region)
+        session = oss2.Session()
+        # The developer's requests are drawn as theirs (participant "Developer (notebook kernel)").
+        self.recorder.install_requests(session.session, "OSS", source=DEVELOPER)
+        return oss2.Bucket(auth, self.oss_endpoint, self.bucket, region=self.region, session=session)
 
     def delete_objects(self, keys: list[str]) -> None:
         """The developer's cleanup: AssumeRole with a session policy that allows DeleteObject on exactly
@@ -245,17 +240,17 @@ class Book:
         """Display the sequence diagram of the exchanges recorded since the last call (or since
         `connect`: what the app server recorded for these users before is not this notebook's).
         Returns None, so a cell ending with it shows the diagram once."""
-        self._drop_older_history()
-        text = mermaid([e for e in self.recorder.exchanges() if e.t >= self._since], title=title)
+        text = mermaid(self.recorder.exchanges(), title=title)
         if clear:
-            self.recorder.clear()
-            self._since = time.time()
+            self.forget()
         display_mermaid(text)
 
     def forget(self) -> None:
-        """Drop what the recorder holds, so the next diagram starts here."""
+        """Start the next diagram here: the exchanges recorded so far are dropped from this book's
+        recorder. Only the picture is reset: no cache is touched (the app server keeps its cached STS
+        credentials, each client keeps its own)."""
         self.recorder.clear()
-        self._since = time.time()
+        self.recorder.start_at(time.time())
 
     def close(self) -> None:
         for c in self._clients.values():

@@ -247,3 +247,38 @@ def test_trace_display_mermaid_returns_markdown_object(tmp_path: Path) -> None:
 
     shown = display_mermaid(mermaid([_ex(1.0)]))
     assert shown.data.startswith("```mermaid\n")
+
+
+# ------------------------------------------------------- the developer's calls, dedup, no import cycle
+
+def test_developer_calls_get_their_own_participant_only_when_present() -> None:
+    plain = mermaid([_ex(1.0)])
+    assert "Developer" not in plain
+    text = mermaid([_ex(1.0, source="Developer", target="STS", method="POST", path="/?Action=AssumeRole")])
+    assert "participant Developer as Developer (notebook kernel)" in text
+    assert "Developer->>STS: POST /?Action=AssumeRole" in text
+    assert "AppServer->>STS" not in text
+
+
+def test_recorder_keeps_an_exchange_pulled_twice_once_and_hides_earlier_ones() -> None:
+    rec = Recorder()
+    old = _ex(1.0, source="AppServer", target="STS", method="POST").to_json()
+    new = _ex(5.0, source="AppServer", target="STS", method="POST").to_json()
+    rec.add_source(lambda since: (2, [old, new]))
+    rec.add_source(lambda since: (2, [old, new]))      # a second client of the same user
+    rec.start_at(3.0)
+    assert [e.t for e in rec.exchanges()] == [5.0]
+    assert [e.t for e in rec.earlier(sync=False)] == [1.0]
+
+
+def test_diagram_modules_import_each_other_in_one_direction_only() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "helpers"
+
+    def imported(name: str) -> set[str]:
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+    assert "helpers.trace" not in imported("sequence_diagram")
+    assert not {"helpers.trace", "helpers.sequence_diagram"} & imported("exchange")

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from helpers import sample_data
 from helpers.exercises.marks import Marks, not_answered
 from helpers.refusals import describe_error
 
-SAMPLE = b"a photo, for the exercise"
 SETUP_KEYS = ("photos/exercise-cat.jpg", "notes/exercise-note.txt")
 
 
 def solution(book: Any) -> dict[str, Any]:
+    """The reference answer: GetObject only, on alice's photos folder only."""
     bucket = book.bucket
     return {"Version": "1", "Statement": [{
         "Effect": "Allow", "Action": ["oss:GetObject"],
@@ -39,11 +40,14 @@ def _try(call: Any) -> str:
 
 
 def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
+    """AssumeRole with the answer as session policy, then try five calls; a wrong outcome names the
+    action or resource the policy gets wrong."""
     if not_answered(answer):
         return False
     alice = book.client("alice")
-    for key in SETUP_KEYS:    # objects to read, uploaded the normal way
-        alice.upload(key, SAMPLE)
+    samples = (sample_data.SAMPLES["photo"], sample_data.SAMPLES["text"])
+    for key, sample in zip(SETUP_KEYS, samples, strict=True):   # objects to read, uploaded as usual
+        alice.upload(key, sample.path, content_type=sample.content_type)
     marks = Marks()
     try:
         creds = book.assume_role(answer if isinstance(answer, str) else json.dumps(answer),
@@ -54,19 +58,26 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         return marks.finish(strict=strict)
     marks.expect(True, "STS accepts the policy")
     bucket = book.oss_bucket(creds)
+    # (what, expected, call, why it must be so: the action or resource the policy gets wrong otherwise)
     matrix = [
         ("GetObject users/alice/photos/exercise-cat.jpg", "allowed",
-         lambda: bucket.get_object("users/alice/photos/exercise-cat.jpg").read()),
+         lambda: bucket.get_object("users/alice/photos/exercise-cat.jpg").read(),
+         "reading is the point: allow oss:GetObject on acs:oss:*:*:<bucket>/users/alice/photos/*"),
         ("GetObject users/alice/notes/exercise-note.txt", "refused",
-         lambda: bucket.get_object("users/alice/notes/exercise-note.txt").read()),
+         lambda: bucket.get_object("users/alice/notes/exercise-note.txt").read(),
+         "outside photos/: the Resource must end in users/alice/photos/*, not users/alice/*"),
         ("GetObject users/bob/photos/exercise-cat.jpg", "refused",
-         lambda: bucket.get_object("users/bob/photos/exercise-cat.jpg").read()),
+         lambda: bucket.get_object("users/bob/photos/exercise-cat.jpg").read(),
+         "another user's folder: the Resource must name users/alice/, not users/*"),
         ("PutObject users/alice/photos/new.jpg", "refused",
-         lambda: bucket.put_object("users/alice/photos/exercise-new.jpg", b"x")),
+         lambda: bucket.put_object("users/alice/photos/exercise-new.jpg", b"x"),
+         "writing: the Action list must not hold oss:PutObject (nor oss:* or oss:Put*)"),
         ("ListObjects prefix users/alice/photos/", "refused",
-         lambda: bucket.list_objects(prefix="users/alice/photos/")),
+         lambda: bucket.list_objects(prefix="users/alice/photos/"),
+         "listing: the Action list must not hold oss:ListObjects (nor oss:* or oss:List*)"),
     ]
-    for what, expected, call in matrix:
+    for what, expected, call, why in matrix:
         got = _try(call)
-        marks.expect(got.split(" ")[0] == expected, f"{what}: expected {expected}", f"OSS: {got}")
+        ok = got.split(" ")[0] == expected
+        marks.expect(ok, f"{what}: expected {expected}", f"OSS: {got}" + ("" if ok else f"; {why}"))
     return marks.finish(strict=strict)

@@ -19,6 +19,7 @@ import httpx
 
 from helpers import http_clients
 from helpers.client.results import raise_for_oss
+from helpers.lessons.sts import diagram_with_sts_cache  # noqa: F401  (the notebook calls it from here)
 from helpers.logging import SECRET_FIELDS, mask_secret
 
 if TYPE_CHECKING:

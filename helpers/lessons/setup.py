@@ -1,5 +1,7 @@
 """What notebook 00 (architecture and setup) shows: where the credentials file is and what it holds
-(section names and who reads them, never a value), and an anonymous request OSS refuses.
+(section names and who reads them, never a value), that the app server's RAM key cannot even list the
+bucket, the first upload's diagram with why its AssumeRole is there (or cached), and an anonymous
+request OSS refuses.
 
 Imports nothing from `helpers.localcloud`; reads the file only to name its sections.
 """
@@ -14,9 +16,13 @@ from urllib.parse import urlsplit
 
 from helpers import http_clients, stack
 from helpers.client.results import raise_for_oss
+from helpers.lessons.sts import diagram_with_sts_cache as first_upload_diagram
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
+
+__all__ = ["anonymous_get", "describe_credentials_file", "developer_key_cannot_list", "first_upload_diagram",
+           "object_url"]
 
 READERS = {
     "account_id": "the local cloud (the account that owns the bucket)",
@@ -59,3 +65,24 @@ def anonymous_get(book: Book, key: str) -> None:
     url = object_url(book.oss_endpoint, book.bucket, key)
     raise_for_oss(http_clients.get(url, timeout=30))
     print("GET 200 — the object is public")
+
+
+def developer_key_cannot_list(book: Book) -> None:
+    """Sign a bucket listing with the app server's own RAM key (this kernel reads it from the
+    credentials file, as the app server does) and show that OSS refuses it: the key is allowed
+    nothing but sts:AssumeRole. Prints the refusal's status and code, never the key."""
+    import oss2
+
+    ak, secret = book.developer_key
+    session = oss2.Session()
+    book.recorder.install_requests(session.session, "OSS", source="Developer")
+    bucket = oss2.Bucket(oss2.AuthV4(ak, secret), book.oss_endpoint, book.bucket, region=book.region,
+                         session=session)
+    try:
+        bucket.list_objects(max_keys=1)
+    except oss2.exceptions.ServerError as exc:
+        print(f"ListObjects signed with the app server's RAM key: refused, {exc.status} {exc.code} "
+              "(the key may only call sts:AssumeRole)")
+        return
+    print("ListObjects signed with the app server's RAM key went through: the key can do more than "
+          "AssumeRole, which it should not")
