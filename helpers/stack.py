@@ -27,6 +27,9 @@ import httpx
 
 from helpers import http_clients
 from helpers.localcloud.accounts import DEFAULT_BUCKET, DEFAULT_REGION
+from helpers.processes import (
+    PROJECT_ROOT as PROJECT_ROOT,  # re-exported: the notebooks and tests read it here
+)
 from helpers.processes import alive, spawn, state_dir, stop_pid
 
 

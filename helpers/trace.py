@@ -28,18 +28,16 @@ Imports nothing from `helpers.client`, `helpers.appserver` or `helpers.localclou
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from helpers.exchange import Exchange, mask_body, path_of
+from helpers.protocol.errors import parse_error
 from helpers.sequence_diagram import mermaid, to_markdown
 
 logger = logging.getLogger(__name__)
@@ -53,27 +51,8 @@ def oss_error_code(status: int, content: bytes, headers: Mapping[str, str] | Non
     """`Code` of an OSS/STS error answer (XML `<Error>`, JSON `Code`, or HEAD's base64 `x-oss-err`)."""
     if status < 300:
         return ""
-    if headers is not None and not content:
-        encoded = headers.get("x-oss-err")
-        if encoded:
-            try:
-                content = base64.b64decode(encoded, validate=True)
-            except (binascii.Error, ValueError):
-                content = b""
-    if content[:1] == b"{":
-        try:
-            doc = json.loads(content)
-        except ValueError:
-            return ""
-        code = doc.get("Code") if isinstance(doc, dict) else None
-        return str(code) if isinstance(code, str) else ""
-    try:
-        root = ET.fromstring(content) if content else None
-    except ET.ParseError:
-        return ""
-    if root is None or root.tag != "Error":
-        return ""
-    return (root.findtext("Code") or "").strip()
+    parsed = parse_error(content, headers)
+    return parsed.code.strip() if parsed else ""
 
 
 def _api_detail(content: bytes) -> str:
