@@ -221,14 +221,9 @@ def seed_fixtures(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> None
         book.client(user).upload(FIXTURE, FIXTURE_BODY, content_type="text/plain")
 
 
-def try_operations(
-    book: Book,
-    creds: Mapping[str, str],
-    user: str,
-    other: str,
-    operations: Mapping[str, Operation] | None = None,
-) -> dict[str, Outcome]:
-    """Run each operation with the temporary credentials; OSS's answer decides ✓ or ✗."""
+def sts_buckets(book: Book, creds: Mapping[str, str]) -> tuple[oss2.Bucket, oss2.Bucket]:
+    """The workbook bucket and the other bucket, through oss2 with these temporary credentials (V4),
+    recorded for the diagrams."""
     auth = oss2.StsAuth(
         creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4"
     )
@@ -237,6 +232,18 @@ def try_operations(
     bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region, session=session)
     second = oss2.Bucket(auth, book.oss_endpoint, other_bucket(book.bucket), region=book.region,
                          session=session)
+    return bucket, second
+
+
+def try_operations(
+    book: Book,
+    creds: Mapping[str, str],
+    user: str,
+    other: str,
+    operations: Mapping[str, Operation] | None = None,
+) -> dict[str, Outcome]:
+    """Run each operation with the temporary credentials; OSS's answer decides ✓ or ✗."""
+    bucket, second = sts_buckets(book, creds)
     out: dict[str, Outcome] = {}
     for name, op in (operations or OPERATIONS).items():
         try:
