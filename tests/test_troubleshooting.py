@@ -55,8 +55,8 @@ def test_the_reference_solution_passes_and_a_wrong_match_fails(capsys: pytest.Ca
     with pytest.raises(ExerciseFailed, match="CallbackFailed"):
         exercise.check(None, wrong, strict=True)
     assert ("✗ CallbackFailed → A (A (add a CORS rule for the web page's origin to the bucket) "
-            "is the fix for AccessForbidden; CallbackFailed means the object is stored, but the callback server did not "
-            "answer 200 JSON in 5 s: the fix is C)") in capsys.readouterr().out
+            "is the fix for AccessForbidden; CallbackFailed means the object is stored, but the "
+            "callback server did not answer 200 JSON in 5 s: the fix is C)") in capsys.readouterr().out
     assert exercise.created_keys() == []
     exercise.check(None, "D", strict=False)
     assert "✗ the answer is a dict" in capsys.readouterr().out
