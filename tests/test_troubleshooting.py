@@ -29,7 +29,8 @@ def test_a_case_refused_for_another_reason_is_not_the_lesson() -> None:
     from helpers.client.errors import oss_error
 
     cases = trouble.Casebook()
-    with pytest.raises(NotRefused, match="expected HTTP 403 RequestTimeTooSkewed, got 403 AccessDenied"), cases.case("skew"):
+    expected = "expected HTTP 403 RequestTimeTooSkewed, got 403 AccessDenied"
+    with pytest.raises(NotRefused, match=expected), cases.case("skew"):
         raise oss_error(403, "AccessDenied", "no")
 
 
