@@ -36,14 +36,14 @@ def test_a_wrong_prediction_names_the_rule(book: Any, capsys: pytest.CaptureFixt
     answer = exercise.solution(book)
     answer["PutObject users/alice/photos/new.jpg"] = "allowed"      # forgot that Deny wins
     answer["ListObjects prefix users/alice/"] = "allowed"           # forgot the bucket-level resource
-    answer["GetObject users/bob/photos/cat.txt"] = "refused"        # thought OSS isolates users itself
+    answer["GetObject users/bob/photos/cat.jpg"] = "refused"        # thought OSS isolates users itself
     assert exercise.check(book, answer) is False
     out = capsys.readouterr().out
     assert ("✗ PutObject users/alice/photos/new.jpg: you said allowed (OSS: refused (AccessDenied): "
             "the explicit Deny of oss:PutObject on users/alice/photos/* wins over the Allow of oss:*)") in out
     assert "✗ ListObjects prefix users/alice/: you said allowed (OSS: refused (AccessDenied): listing is a " \
            "bucket-level action" in out
-    assert "✗ GetObject users/bob/photos/cat.txt: you said refused (OSS: allowed: the session policy " \
+    assert "✗ GetObject users/bob/photos/cat.jpg: you said refused (OSS: allowed: the session policy " \
            "allows it and the role covers every user's folder" in out
     assert "3 of 7 checks failed." in out
     with pytest.raises(ExerciseFailed):
