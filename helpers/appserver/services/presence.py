@@ -1,5 +1,6 @@
 """Whether recorded uploads still exist in OSS, asked with the user's own download-scope STS
-credentials (HeadObject needs `oss:GetObject`, which that scope grants on `users/<username>/*`).
+credentials (HeadObject needs `oss:GetObject`, "To query object metadata, you must have the
+oss:GetObject permission", Alibaba Cloud doc 154962; that scope grants it on `users/<username>/*`).
 
 The app server records an upload when OSS's callback is verified; the object may be deleted later
 (by the owner, a lifecycle rule, another client) and the record would then lie. The check never uses
@@ -47,6 +48,8 @@ def existence(*, settings: Settings, broker: StsBroker, user: User,
             bucket.head_object(key)
             out[key] = True
         except oss2.exceptions.NotFound:
+            # [unverified] that real OSS answers 404 (not 403) for a missing key to a token without
+            # ListObjects; were it 403, the entry would read None ("unknown"), never a false "missing".
             out[key] = False
         except (oss2.exceptions.OssError, OSError) as exc:
             logger.warning("HeadObject %s: %s", key, getattr(exc, "code", type(exc).__name__))
