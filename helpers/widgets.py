@@ -15,7 +15,10 @@ Displayed, the console also carries a static `text/html` and `text/plain` snapsh
 where the token comes from, the token issued, what it can do), so a page without a kernel or widget
 state (the HTML export, GitHub) shows a table instead of `TokenConsole(children=(HTML(…`.
 
-The expiry countdown is a Label updated by a background timer thread (stopped by `close()`); the
+The expiry countdown is a Label updated by a background timer thread (stopped by `close()`). It counts
+on the cloud's clock (`book.cloud_now()`: the local cloud's clock may be moved), and once the token has
+been seen expired (the countdown reached zero, or OSS answered SecurityTokenExpired) it says "expired"
+until a new token is issued: moving the clock back does not revive a token in the story. The
 diagram is Markdown with a ```mermaid block placed in an Output widget's `outputs` (JupyterLab
 renders it as a picture with its bundled Mermaid, no network). No secret is ever put in a widget:
 credentials are shown masked. Imports nothing from `helpers.localcloud` or `helpers.appserver`.
@@ -138,8 +141,8 @@ class TokenConsole(w.VBox):
         self.output = w.HTML(value="")
         self.diagram = w.Output(layout=w.Layout(border="1px solid #ddd", padding="4px"))
         self.last = Result()
-        self._expires_at: float | None = None  # on the token issuer's clock
-        self._clock: Callable[[], float] | None = None
+        self._expires_at: float | None = None  # on the cloud's clock
+        self._expired_seen = ""  # why the current token is known expired ("" while it is not)
         self._creds: dict[str, str] | None = None  # custom mode only; never displayed unmasked
         self._creds_user = ""
         self._stop = threading.Event()
@@ -271,8 +274,7 @@ class TokenConsole(w.VBox):
         r.policy = policy(target.bucket, user)
         self._creds, self._creds_user = None, user
         with self._lock:
-            self._expires_at = creds.expiration
-            self._clock = provider.server_now
+            self._expires_at, self._expired_seen = creds.expiration, ""
 
     def _issue_custom(self, r: Result, user: str) -> None:
         actions = tuple(self.actions.value)
@@ -293,13 +295,19 @@ class TokenConsole(w.VBox):
         r.policy = policy
         self._creds, self._creds_user = dict(creds), user
         with self._lock:
-            self._expires_at = _epoch(creds["Expiration"])
-            self._clock = self.book.cloud_now
+            self._expires_at, self._expired_seen = _epoch(creds["Expiration"]), ""
 
     def _mode_changed(self, change: dict[str, Any]) -> None:
         custom = change["new"] == "custom"
         self.duration.disabled = self.actions.disabled = not custom
         self.scope.disabled = custom
+
+    def custom_bucket(self) -> oss2.Bucket:
+        """The bucket with the last custom token's credentials (what the console's own buttons use);
+        raises ValueError when the last token came from the app server."""
+        if self._creds is None:
+            raise ValueError("no custom token: set mode 'custom' and click “Issue token”")
+        return self._bucket()
 
     def _bucket(self) -> oss2.Bucket:
         c = self._creds or {}
@@ -319,6 +327,9 @@ class TokenConsole(w.VBox):
             got = describe_error(exc)
             r.ok = False
             r.lines.extend(got.lines() if got.code else [f"failed: {error_text(exc)}"])
+            if got.code == "SecurityTokenExpired":
+                with self._lock:
+                    self._expired_seen = "OSS answered SecurityTokenExpired"
         exchanges = [e for e in self.book.recorder.exchanges() if e.t >= started]
         r.diagram = mermaid(exchanges, title=f"{action} ({r.user})") if exchanges else ""
         self.last = r
@@ -348,13 +359,23 @@ class TokenConsole(w.VBox):
             )
         self._update_countdown()
 
-    def _update_countdown(self) -> None:
+    def token_state(self) -> str:
+        """"none", "valid" or "expired" (the countdown's state, without its changing digits)."""
         with self._lock:
-            expires, clock = self._expires_at, self._clock
-        if expires is None or clock is None:
+            if self._expires_at is None:
+                return "none"
+            if not self._expired_seen and self._expires_at - self.book.cloud_now() <= 0:
+                self._expired_seen = "its Expiration passed on the cloud's clock"
+            return "expired" if self._expired_seen else "valid"
+
+    def _update_countdown(self) -> None:
+        state = self.token_state()
+        if state == "none":
             return
-        left = int(expires - clock())
-        value = f"expires in {left // 60:d}:{left % 60:02d}" if left > 0 else "expired: issue a new token"
+        with self._lock:
+            left, why = int((self._expires_at or 0) - self.book.cloud_now()), self._expired_seen
+        value = (f"expired ({why}): issue a new token" if state == "expired"
+                 else f"expires in {left // 60:d}:{left % 60:02d} (on the cloud's clock)")
         if self.countdown.value != value:
             self.countdown.value = value
 
@@ -376,6 +397,8 @@ class TokenConsole(w.VBox):
         rows = [("Where", self.book.where), ("User", str(self.user.value)), ("Token from", source),
                 ("Token issued", "; ".join(r.lines) if issued else "none yet: click “Issue token”")]
         rows += [("It can", line) for line in _allows(r.policy)] if issued else []
+        if self.token_state() == "expired":
+            rows.append(("Token state", self.countdown.value or "expired: issue a new token"))
         if r.action and not issued:
             outcome = "done" if r.ok else "refused"
             rows.append(("Last action", f"{r.action}: {outcome} — " + "; ".join(r.lines)))
@@ -406,10 +429,9 @@ class TokenConsole(w.VBox):
         if r.policy:
             lines.append("session policy:")
             lines += ["  " + line for line in json.dumps(r.policy, indent=2).splitlines()]
-        lines.append(
-            f"countdown label shown: {'yes' if self.countdown.value else 'no'}; "
-            f"diagram shown: {'yes' if r.diagram else 'no'}"
-        )
+        state = self.token_state()
+        shown = "no token" if state == "none" else ("expired" if state == "expired" else "counting down")
+        lines.append(f"countdown: {shown}; diagram shown: {'yes' if r.diagram else 'no'}")
         print("\n".join(lines))  # noqa: T201 - notebook output
 
     def close(self) -> None:

@@ -29,8 +29,8 @@ def test_a_case_refused_for_another_reason_is_not_the_lesson() -> None:
     from helpers.client.errors import oss_error
 
     cases = trouble.Casebook()
-    with pytest.raises(NotRefused, match="expected .*RequestTimeTooSkewed, got 403 AccessDenied"), \
-            cases.case("skew"):
+    expected = "expected HTTP 403 RequestTimeTooSkewed, got 403 AccessDenied"
+    with pytest.raises(NotRefused, match=expected), cases.case("skew"):
         raise oss_error(403, "AccessDenied", "no")
 
 
@@ -55,6 +55,10 @@ def test_the_reference_solution_passes_and_a_wrong_match_fails(capsys: pytest.Ca
     wrong = {**exercise.solution(), "CallbackFailed": "A"}
     with pytest.raises(ExerciseFailed, match="CallbackFailed"):
         exercise.check(None, wrong, strict=True)
+    assert ("✗ CallbackFailed → A (A (add a CORS rule for the web page's origin to the bucket) "
+            "is the fix for AccessForbidden; CallbackFailed means the object is stored, but the "
+            "callback server did not answer 200 JSON in 5 s: the fix is C)") in capsys.readouterr().out
+    assert exercise.created_keys() == []
     exercise.check(None, "D", strict=False)
     assert "✗ the answer is a dict" in capsys.readouterr().out
 

@@ -59,3 +59,31 @@ def test_a_closed_console_shows_nothing(book: Any) -> None:
     console = TokenConsole(book)
     console.close()
     assert not console._repr_mimebundle_
+
+
+def test_countdown_stays_expired_after_the_clock_is_moved_back(book: Any) -> None:
+    """08's expiry step: the clock moves past the token's Expiration, OSS refuses, the clock is put
+    back. The countdown must not show "expires in 29:…" above the refusal: it says expired, on the
+    cloud's clock, until a new token is issued."""
+    console = TokenConsole(book, tick=60)
+    try:
+        console.mode.value = "custom"
+        console.actions.value = ("oss:GetObject", "oss:ListObjects")
+        console.duration.value = 1800
+        console.issue_button.click()
+        assert console.token_state() == "valid"
+        assert console.countdown.value.startswith("expires in 29:")
+        book.advance_clock(31 * 60, quiet=True)
+        try:
+            result = console.list_files()
+        finally:
+            book.reset_clock()
+        assert not result.ok and "SecurityTokenExpired" in "\n".join(result.lines)
+        console._update_countdown()  # what the timer thread does every tick
+        assert console.token_state() == "expired"
+        assert console.countdown.value.startswith("expired (OSS answered SecurityTokenExpired)")
+        assert "Token state" in console._repr_mimebundle_()["text/plain"]
+        console.issue_button.click()
+        assert console.token_state() == "valid" and console.countdown.value.startswith("expires in 29:")
+    finally:
+        console.close()

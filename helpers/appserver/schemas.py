@@ -84,6 +84,9 @@ class UploadOut(BaseModel):
     mime_type: str
     etag: str
     created_at: float
+    # With ?check=true: does OSS still have it (HeadObject with the user's download-scope STS)?
+    # True, False (deleted since the callback recorded it) or None (not checked / OSS did not say).
+    exists: bool | None = None
 
 
 class CallbackOut(BaseModel):

@@ -190,8 +190,9 @@ class AppServerClient:
         return PostPolicy(url=str(body["url"]), fields={str(k): str(v) for k, v in body["fields"].items()},
                           key=str(body["key"]), expires_at=str(body["expires_at"]))
 
-    def uploads(self) -> list[dict[str, Any]]:
-        body = self._call("GET", "/api/uploads")
+    def uploads(self, *, check: bool = False) -> list[dict[str, Any]]:
+        """GET /api/uploads; with `check` each entry's `exists` says whether OSS still has it."""
+        body = self._call("GET", "/api/uploads", params={"check": "true"} if check else None)
         if not isinstance(body, list):
             raise ClientError("malformed /api/uploads answer (expected a list)")
         return [dict(item) for item in body]

@@ -332,9 +332,10 @@ class MobileClient:
         response = self._send("POST", policy.url, data=policy.fields, files=files)
         return _http_upload_result("POST", policy.key, response, data)
 
-    def list_uploads(self) -> list[dict[str, Any]]:
-        """The uploads the app server recorded for this user (from OSS callbacks)."""
-        return self._authed(self.api.uploads)
+    def list_uploads(self, *, check: bool = False) -> list[dict[str, Any]]:
+        """The uploads the app server recorded for this user (from OSS callbacks); with `check`, each
+        entry's `exists` says whether OSS still has the object (True, False, or None: unknown)."""
+        return self._authed(lambda: self.api.uploads(check=check))
 
 
 def _etag(value: object) -> str:

@@ -34,21 +34,43 @@ def menu() -> None:
         print(f"  {letter}  {fix}")
 
 
-def solution() -> dict[str, str]:
+# Why each code needs its fix: printed when a match is wrong.
+_WHY = {
+    "RequestTimeTooSkewed": "the request's date is more than 15 minutes from OSS's clock",
+    "SecurityTokenExpired": "the STS token's Expiration has passed",
+    "SignatureDoesNotMatch": "what was sent differs from what was signed (method, key, a header)",
+    "AccessForbidden": "the browser's CORS preflight found no rule for the page's origin",
+    "EntityTooSmall": "a part other than the last is under 100 KB",
+    "CallbackFailed": "the object is stored, but the callback server did not answer 200 JSON in 5 s",
+}
+
+
+def solution(book: Book | None = None) -> dict[str, str]:
     return dict(_KEY)
 
 
-def check(book: Book | None, answer: Any, *, strict: bool = False) -> None:
-    """One ✓/✗ per logged code; the verdict; raises under strict when a match is wrong."""
+def created_keys() -> list[str]:
+    """The checker uploads nothing."""
+    return []
+
+
+def check(book: Book | None, answer: Any, *, strict: bool = False) -> bool:
+    """One ✓/✗ per logged code (a wrong match says what the chosen fix is for and what the code
+    means); the verdict; raises under strict when a match is wrong."""
     if not_answered(answer):
-        return
+        return False
     marks = Marks()
     if not isinstance(answer, dict):
         marks.expect(False, "the answer is a dict {code: letter}", type(answer).__name__)
-        marks.finish(strict=strict)
-        return
+        return marks.finish(strict=strict)
+    fixes_for = {letter: code for code, letter in _KEY.items()}
     for code in LOGGED:
         given = str(answer.get(code, "")).strip().upper()
-        marks.expect(given == _KEY[code], f"{code} → {given or '(none)'}",
-                     "" if given == _KEY[code] else "not the fix for this code")
-    marks.finish(strict=strict)
+        if given == _KEY[code]:
+            marks.expect(True, f"{code} → {given}")
+            continue
+        chosen = (f"{given} ({FIXES[given]}) is the fix for {fixes_for[given]}" if given in fixes_for
+                  else f"{given or '(none)'} is not one of the letters")
+        marks.expect(False, f"{code} → {given or '(none)'}",
+                     f"{chosen}; {code} means {_WHY[code]}: the fix is {_KEY[code]}")
+    return marks.finish(strict=strict)

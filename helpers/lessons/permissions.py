@@ -7,8 +7,8 @@
 Each row is one AssumeRole with the candidate session policy (the developer's view,
 `book.assume_role`), then every operation is tried against OSS with those temporary credentials
 through oss2: the answer (2xx, or 403 AccessDenied) is the cell. Nothing is predicted locally.
-Fixtures (`users/<user>/photos/cat.txt` for each demo user) are written through the users' own
-app clients, so no admin key is involved. Imports nothing from `helpers.localcloud`.
+Fixtures (`users/<user>/photos/cat.jpg`, the sample photo, for each demo user) are written through
+the users' own app clients, so no admin key is involved. Imports nothing from `helpers.localcloud`.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import oss2
 
+from helpers import sample_data
+
 if TYPE_CHECKING:
     from helpers.workbook import Book
 
 Policy = dict[str, Any]
 Operation = Callable[[oss2.Bucket, oss2.Bucket, str, str], object]
 
-FIXTURE = "photos/cat.txt"
-FIXTURE_BODY = b"a photo of a cat (pretend)\n"
+FIXTURE = "photos/cat.jpg"  # the sample photo of data/ (helpers.sample_data.PHOTO)
 PROBE = "photos/matrix-probe.txt"
 
 
@@ -216,9 +217,24 @@ class Matrix:
 
 
 def seed_fixtures(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> None:
-    """Write `users/<u>/photos/cat.txt` for each user through that user's own app client."""
+    """Write `users/<u>/photos/cat.jpg` (the sample photo) for each user through that user's own app
+    client."""
     for user in users:
-        book.client(user).upload(FIXTURE, FIXTURE_BODY, content_type="text/plain")
+        book.client(user).upload(FIXTURE, sample_data.PHOTO, content_type="image/jpeg")
+
+
+def sts_buckets(book: Book, creds: Mapping[str, str]) -> tuple[oss2.Bucket, oss2.Bucket]:
+    """The workbook bucket and the other bucket, through oss2 with these temporary credentials (V4),
+    recorded for the diagrams."""
+    auth = oss2.StsAuth(
+        creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4"
+    )
+    session = oss2.Session()
+    book.recorder.install_requests(session.session, "OSS")  # so diagrams show what OSS answered
+    bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region, session=session)
+    second = oss2.Bucket(auth, book.oss_endpoint, other_bucket(book.bucket), region=book.region,
+                         session=session)
+    return bucket, second
 
 
 def try_operations(
@@ -229,14 +245,7 @@ def try_operations(
     operations: Mapping[str, Operation] | None = None,
 ) -> dict[str, Outcome]:
     """Run each operation with the temporary credentials; OSS's answer decides ✓ or ✗."""
-    auth = oss2.StsAuth(
-        creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], auth_version="v4"
-    )
-    session = oss2.Session()
-    book.recorder.install_requests(session.session, "OSS")  # so diagrams show what OSS answered
-    bucket = oss2.Bucket(auth, book.oss_endpoint, book.bucket, region=book.region, session=session)
-    second = oss2.Bucket(auth, book.oss_endpoint, other_bucket(book.bucket), region=book.region,
-                         session=session)
+    bucket, second = sts_buckets(book, creds)
     out: dict[str, Outcome] = {}
     for name, op in (operations or OPERATIONS).items():
         try:
@@ -260,6 +269,7 @@ def matrix(
     return table
 
 
-def cleanup(book: Book, users: tuple[str, ...] = ("alice", "bob")) -> None:
-    """Delete the fixtures and probes (the developer's view: `book.delete_objects`)."""
-    book.delete_objects([f"users/{u}/{rel}" for u in users for rel in (FIXTURE, PROBE)])
+def cleanup(book: Book, users: tuple[str, ...] = ("alice", "bob"), extra: list[str] | None = None) -> None:
+    """Delete the fixtures and probes, and `extra` keys (e.g. an exercise's `created_keys()`), in one
+    call (the developer's view: `book.delete_objects`)."""
+    book.delete_objects([f"users/{u}/{rel}" for u in users for rel in (FIXTURE, PROBE)] + list(extra or []))

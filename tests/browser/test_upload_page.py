@@ -77,6 +77,15 @@ def _login(page: Any, url: str, username: str, password: str) -> None:
     page.wait_for_function("document.getElementById('files-status').textContent !== 'Loading…'")
 
 
+def _owner_bucket(info: stack.StackInfo) -> Any:
+    """The bucket with the account owner's key: what deletes an object behind the app's back."""
+    import oss2
+
+    admin = json.loads(Path(info.credentials_file).read_text(encoding="utf-8"))["admin"]
+    return oss2.Bucket(oss2.Auth(admin["access_key_id"], admin["access_key_secret"]),
+                       info.oss_endpoint, info.bucket, region=info.region)
+
+
 def _payload(size: int) -> bytes:
     # Deterministic, not compressible, not all one byte: a corrupted range would show.
     return bytes((i * 7919 + (i >> 8)) & 0xFF for i in range(size))
@@ -208,3 +217,65 @@ def test_static_files_reference_no_external_url() -> None:
         for scheme in ("http://", "https://", "//cdn", "@import"):
             assert scheme not in text, f"{path.name} references {scheme}"
     assert shutil.which("chromium") or os.access(CHROMIUM, os.X_OK)
+
+
+def test_upload_page_marks_a_deleted_object_and_explains_its_link(
+    page: Any, running_stack: stack.StackInfo, passwords: dict[str, str], tmp_path: Path
+) -> None:
+    """Upload through the page, delete the object with the account owner's key (as the OSS console
+    would), reload: "My files" marks the entry deleted (the app server's HeadObject with alice's
+    download-scope STS answered 404), and clicking it shows a readable message, not NoSuchKey XML."""
+    url = running_stack.appserver_url
+    source = tmp_path / "soon-deleted.txt"
+    source.write_bytes(b"deleted after the upload\n")
+    key = "users/alice/soon-deleted.txt"
+    _login(page, url, "alice", passwords["alice"])
+    page.set_input_files("#file", str(source))
+    page.click("#upload-button")
+    page.wait_for_selector("body[data-upload-state='done'], body[data-upload-state='failed']")
+    assert page.get_attribute("body", "data-upload-state") == "done", page.locator("#error").inner_text()
+    row = page.locator(f"tr.file-row[data-key='{key}']")
+    row.wait_for()
+    assert row.get_attribute("data-exists") == "true"
+    assert page.locator(f"a.download-link[data-key='{key}']").inner_text() == key  # the whole key
+
+    _owner_bucket(running_stack).delete_object(key)
+
+    page.reload()
+    _login(page, url, "alice", passwords["alice"])
+    row = page.locator(f"tr.file-row[data-key='{key}']")
+    row.wait_for()
+    assert row.get_attribute("data-exists") == "false"
+    assert "missing" in (row.get_attribute("class") or "")
+    assert "(deleted from OSS)" in row.inner_text()
+    assert "deleted from OSS" in page.locator("#files-status").inner_text()
+    page.locator(f"a.download-link[data-key='{key}']").click()
+    page.wait_for_selector("#error:not([hidden])")
+    message = page.locator("#error").inner_text()
+    assert "This file was deleted from OSS" in message
+    assert "<Error>" not in message and "<?xml" not in page.content()
+    assert page.blocked == []
+
+
+def test_upload_page_link_to_an_object_deleted_after_listing_says_so(
+    page: Any, running_stack: stack.StackInfo, passwords: dict[str, str], tmp_path: Path
+) -> None:
+    """The object disappears between the listing and the click: the page fetches the signed URL,
+    gets 404 and says the file was deleted (and marks the row) instead of navigating to OSS's XML."""
+    url = running_stack.appserver_url
+    source = tmp_path / "gone-later.txt"
+    source.write_bytes(b"deleted after the listing\n")
+    key = "users/alice/gone-later.txt"
+    _login(page, url, "alice", passwords["alice"])
+    page.set_input_files("#file", str(source))
+    page.click("#upload-button")
+    page.wait_for_selector("body[data-upload-state='done'], body[data-upload-state='failed']")
+    link = page.locator(f"a.download-link[data-key='{key}']")
+    link.wait_for()
+    _owner_bucket(running_stack).delete_object(key)
+    link.click()
+    page.wait_for_selector("#error:not([hidden])")
+    assert "This file was deleted from OSS" in page.locator("#error").inner_text()
+    assert page.locator(f"tr.file-row[data-key='{key}']").get_attribute("data-exists") == "false"
+    assert page.url.startswith(url)
+    assert page.blocked == []

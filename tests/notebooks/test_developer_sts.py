@@ -27,7 +27,7 @@ import oss2
 import pytest
 
 from helpers.client.mobile import MobileClient
-from helpers.exercises import deny_delete
+from helpers.exercises import policy_prediction
 from helpers.refusals import NotRefused, refused
 from helpers.settings import Settings
 from helpers.sts_client import StsUnreachable
@@ -160,7 +160,7 @@ def test_sts_unreachable_in_the_exercise_checker_is_masked(creds: dict[str, Any]
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     book = _book(creds, f"http://127.0.0.1:{_closed_port()}")
     book.client = lambda user: _NoUpload()  # type: ignore[method-assign]  # fixtures are not the point here
-    deny_delete.check(book, deny_delete.solution())
+    policy_prediction.check(book, policy_prediction.solution())
     out = capsys.readouterr().out
     assert "STS at 127.0.0.1:" in out
     for secret in _secrets(creds):

@@ -81,7 +81,7 @@ FACTS: dict[str, Facts] = {
             "refused: 400 InvalidParameter.DurationSeconds",
         )
     ),
-    # 08: the token console widget: a download token cannot upload.
+    # 08: the token console widget: a download token cannot upload; a token past its expiry.
     "08": Facts(refusals=("refused: 403 AccessDenied",)),
     # 09: resumable multipart uploads: too-small parts refused, token refresh across expiry.
     "09": Facts(refusals=("refused: 400 EntityTooSmall", "refused: 403 SecurityTokenExpired")),
@@ -101,6 +101,9 @@ FACTS: dict[str, Facts] = {
         ec_lines=("  EC 0002-00000504 · https://api.aliyun.com/troubleshoot?q=0002-00000504",
                   "  EC 0007-00000205", "  EC 0007-00000203"),
     ),
+    # 11: the recap: every flow once more (the form upload recorded by its callback), another user's file
+    # refused, the quiz's checker; the tour's files deleted.
+    "11": Facts(refusals=("refused: 403 AccessDenied",), uploads=("users/alice/recap/sample.pdf",)),
 }
 
 NOTEBOOKS = workbook_notebooks()

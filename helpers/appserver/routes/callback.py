@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from helpers.appserver import db
-from helpers.appserver.deps import CurrentUser, DbDep, KeysDep, SettingsDep
+from helpers.appserver.deps import BrokerDep, CurrentUser, DbDep, KeysDep, SettingsDep
 from helpers.appserver.errors import CallbackRejected
 from helpers.appserver.schemas import CallbackOut, UploadOut
-from helpers.appserver.services import callbacks
+from helpers.appserver.services import callbacks, presence
 
 router = APIRouter(prefix="/api", tags=["callbacks"])
 
@@ -46,7 +46,14 @@ async def oss_callback(request: Request, settings: SettingsDep, keys: KeysDep, c
 
 
 @router.get("/uploads", response_model=list[UploadOut])
-def my_uploads(user: CurrentUser, conn: DbDep) -> list[UploadOut]:
-    """Your recorded (callback-verified) uploads, newest first."""
+def my_uploads(user: CurrentUser, conn: DbDep, settings: SettingsDep, broker: BrokerDep,
+               check: bool = False) -> list[UploadOut]:
+    """Your recorded (callback-verified) uploads, newest first. With `check=true` each entry says
+    whether OSS still has the object (`exists`), asked with your own download-scope STS credentials."""
+    uploads = db.uploads_of(conn, user.username)
+    found: dict[str, bool | None] = {}
+    if check:
+        found = presence.existence(settings=settings, broker=broker, user=user,
+                                   keys=(u.object_key for u in uploads))
     return [UploadOut(key=u.object_key, bucket=u.bucket, size=u.size, mime_type=u.mime_type, etag=u.etag,
-                      created_at=u.created_at) for u in db.uploads_of(conn, user.username)]
+                      created_at=u.created_at, exists=found.get(u.object_key)) for u in uploads]

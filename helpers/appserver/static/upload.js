@@ -227,6 +227,55 @@
     return key.slice(key.lastIndexOf("/") + 1);
   }
 
+  const DELETED = "This file was deleted from OSS after it was uploaded: the app server's record "
+    + "remains, the object does not.";
+
+  function markMissing(tr, link) {
+    tr.classList.add("missing");
+    tr.dataset.exists = "false";
+    link.removeAttribute("href");
+    link.title = "deleted from OSS";
+    const note = link.parentNode && link.parentNode.querySelector(".missing-note");
+    if (note) note.hidden = false;
+  }
+
+  // A click fetches the signed URL first (the bucket's CORS rule allows this page's origin): a 404
+  // becomes a readable message instead of OSS's NoSuchKey XML; a 200 is dropped after its headers
+  // (nothing buffered) and the browser then downloads the file the usual way.
+  async function openLink(event, tr, link) {
+    event.preventDefault();
+    clearError();
+    if (!link.href) {
+      showError("Download", "NoSuchKey", DELETED);
+      return;
+    }
+    let r;
+    try {
+      r = await fetch(link.href);
+    } catch (err) {
+      showError("Download failed", "", "OSS did not answer (" + err.message + ")");
+      return;
+    }
+    if (r.ok) {
+      if (r.body) r.body.cancel();
+      const a = document.createElement("a");
+      a.href = link.href;
+      a.download = baseName(link.dataset.key);
+      document.body.append(a);
+      a.click();
+      a.remove();
+      return;
+    }
+    const e = parseOssError(await r.text());
+    if (r.status === 404) {
+      markMissing(tr, link);
+      showError("Download", e ? e.code : "HTTP 404", DELETED, e ? e.requestId : "");
+    } else {
+      showError("OSS refused the download (HTTP " + r.status + ")", e ? e.code : "",
+        e ? e.message : "", e ? e.requestId : "");
+    }
+  }
+
   async function fileRow(item) {
     const tr = document.createElement("tr");
     tr.className = "file-row";
@@ -234,18 +283,29 @@
     const name = document.createElement("td");
     const link = document.createElement("a");
     link.className = "download-link";
-    link.textContent = baseName(item.key);
+    link.textContent = item.key;  // the whole key: the folder is part of what the app stored
     link.dataset.key = item.key;
-    try {
-      const signed = await api("POST", "/api/signed-url",
-        { method: "GET", key: item.key, download_name: baseName(item.key) });
-      link.href = signed.url;
-      link.title = "signed GET URL, expires " + signed.expires_at;
-    } catch (err) {
-      link.removeAttribute("href");
-      link.title = "no signed URL: " + err.message;
+    link.addEventListener("click", (event) => openLink(event, tr, link));
+    const note = document.createElement("span");
+    note.className = "missing-note";
+    note.textContent = " (deleted from OSS)";
+    note.hidden = true;
+    if (item.exists === false) {
+      name.append(link, note);
+      markMissing(tr, link);
+    } else {
+      if (item.exists === true) tr.dataset.exists = "true";
+      try {
+        const signed = await api("POST", "/api/signed-url",
+          { method: "GET", key: item.key, download_name: baseName(item.key) });
+        link.href = signed.url;
+        link.title = "signed GET URL, expires " + signed.expires_at;
+      } catch (err) {
+        link.removeAttribute("href");
+        link.title = "no signed URL: " + err.message;
+      }
+      name.append(link, note);
     }
-    name.append(link);
     const size = document.createElement("td");
     size.textContent = formatSize(item.size);
     const type = document.createElement("td");
@@ -260,10 +320,13 @@
     if (!state.token) return;
     $("files-status").textContent = "Loading…";
     try {
-      const items = await api("GET", "/api/uploads");
+      // check=true: the app server asks OSS (HeadObject, your download-scope STS) which still exist.
+      const items = await api("GET", "/api/uploads?check=true");
       const rows = await Promise.all(items.map(fileRow));
       $("file-list").replaceChildren(...rows);
-      $("files-status").textContent = items.length + (items.length === 1 ? " file" : " files");
+      const gone = items.filter((i) => i.exists === false).length;
+      $("files-status").textContent = items.length + (items.length === 1 ? " file" : " files")
+        + (gone ? " (" + gone + " deleted from OSS)" : "");
     } catch (err) {
       $("files-status").textContent = "";
       apiError("Listing your files", err);
