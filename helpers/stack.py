@@ -125,7 +125,7 @@ def _ensure_bucket(info: StackInfo, creds: dict[str, Any]) -> None:
     bucket.put_bucket_cors(BucketCors([app_cors_rule(*origins)]))
     # The permission lesson probes a bucket the role is not granted. It must exist: OSS answers a missing
     # bucket with NoSuchBucket before it looks at credentials or policies (oss-behaviours.md §1).
-    from helpers.lessons.permissions import other_bucket
+    from helpers.protocol.scopes import other_bucket
 
     other = oss2.Bucket(auth, info.oss_endpoint, other_bucket(info.bucket))
     try:

@@ -5,12 +5,10 @@ dependency a reader must follow.
 
 - The app server and the client never import the local cloud: they talk to it over the wire only,
   as they would to Alibaba Cloud.
-- The local cloud imports nothing from helpers/ outside itself but the future shared protocol package
+- The local cloud imports nothing from helpers/ outside itself but the shared protocol package
   (`helpers.protocol`) and the leaf modules listed in LOCALCLOUD_MAY_IMPORT, each with its reason; a
   leaf imports nothing from helpers/ itself, so the local cloud cannot reach the rest through it.
-- No import cycles between modules of helpers/. The cycles that exist today are listed in
-  KNOWN_CYCLES, each as xfail(strict=True): breaking one makes its entry pass, which fails the run
-  until the entry is deleted.
+- No import cycles between modules of helpers/.
 """
 
 from __future__ import annotations
@@ -36,10 +34,6 @@ PROTOCOL_PACKAGE = "helpers.protocol"
 
 # name -> the cycle as a path of modules (first == last). The last edge is the one left out when
 # checking for other cycles, so an unlisted cycle that needs none of those edges still fails the run.
-KNOWN_CYCLES: dict[str, list[str]] = {
-    "workbook -> stack -> lessons.permissions -> workbook (TYPE_CHECKING import of workbook.Book)":
-        ["helpers.workbook", "helpers.stack", "helpers.lessons.permissions", "helpers.workbook"],
-}
 
 
 def _module_name(path: Path) -> str:
@@ -157,15 +151,5 @@ def test_local_cloud_has_no_import_cycle() -> None:
     assert _cycles(local) == []
 
 
-def test_no_import_cycles_but_the_known_ones() -> None:
-    graph = {m: set(deps) for m, deps in GRAPH.items()}
-    for path in KNOWN_CYCLES.values():
-        graph[path[-2]].discard(path[-1])
-    assert _cycles(graph) == []
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="known cycle"))
-                                  for n in KNOWN_CYCLES])
-def test_known_cycle_is_broken(name: str) -> None:
-    path = KNOWN_CYCLES[name]
-    assert not all(b in GRAPH[a] for a, b in zip(path, path[1:], strict=False)), name
+def test_no_import_cycles() -> None:
+    assert _cycles({m: set(deps) for m, deps in GRAPH.items()}) == []

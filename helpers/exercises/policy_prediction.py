@@ -16,14 +16,15 @@ import oss2
 
 from helpers.exercises.marks import Marks, not_answered
 from helpers.lessons import permissions
+from helpers.protocol.scopes import user_prefix
 from helpers.refusals import describe_error, error_text
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
 
 ME, THEM = "alice", "bob"
-NOTE = f"users/{ME}/notes/todo.txt"
-NEW_PHOTO = f"users/{ME}/photos/new.jpg"
+NOTE = f"{user_prefix(ME)}notes/todo.txt"
+NEW_PHOTO = f"{user_prefix(ME)}photos/new.jpg"
 
 
 @dataclass(frozen=True)
@@ -41,21 +42,21 @@ OPERATIONS: dict[str, Step] = {
         lambda b, other: b.put_object(NEW_PHOTO, b"x"), "refused",
         "the explicit Deny of oss:PutObject on users/alice/photos/* wins over the Allow of oss:*"),
     f"GetObject users/{ME}/{permissions.FIXTURE}": Step(
-        lambda b, other: b.get_object(f"users/{ME}/{permissions.FIXTURE}").read(), "allowed",
+        lambda b, other: b.get_object(f"{user_prefix(ME)}{permissions.FIXTURE}").read(), "allowed",
         "the Deny names only oss:PutObject; oss:* still allows GetObject in the photos folder"),
     f"ListObjects prefix users/{ME}/": Step(
-        lambda b, other: b.list_objects(prefix=f"users/{ME}/", max_keys=10), "refused",
+        lambda b, other: b.list_objects(prefix=f"{user_prefix(ME)}", max_keys=10), "refused",
         "listing is a bucket-level action: OSS checks it against acs:oss:*:*:<bucket>, which "
         "users/alice/* does not match (07's read-only photos policy lists with an oss:Prefix condition)"),
     f"DeleteObject {NOTE}": Step(
         lambda b, other: b.delete_object(NOTE), "allowed",
         "oss:* includes oss:DeleteObject, and no Deny names it"),
     f"GetObject users/{THEM}/{permissions.FIXTURE}": Step(
-        lambda b, other: b.get_object(f"users/{THEM}/{permissions.FIXTURE}").read(), "allowed",
+        lambda b, other: b.get_object(f"{user_prefix(THEM)}{permissions.FIXTURE}").read(), "allowed",
         "the session policy allows it and the role covers every user's folder: isolation is only as "
         "good as the policy the app server writes"),
     "PutObject in the other bucket": Step(
-        lambda b, other: other.put_object(f"users/{ME}/x.txt", b"x"), "refused",
+        lambda b, other: other.put_object(f"{user_prefix(ME)}x.txt", b"x"), "refused",
         "the role stops at the workbook bucket; a session policy can only narrow it, never widen"),
 }
 
@@ -64,9 +65,9 @@ def policy(book: Book) -> dict[str, Any]:
     """The session policy whose effects the trainee predicts."""
     arn = f"acs:oss:*:*:{book.bucket}"
     return {"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["oss:*"], "Resource": [f"{arn}/users/{ME}/*"]},
-        {"Effect": "Deny", "Action": ["oss:PutObject"], "Resource": [f"{arn}/users/{ME}/photos/*"]},
-        {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [f"{arn}/users/{THEM}/*"]},
+        {"Effect": "Allow", "Action": ["oss:*"], "Resource": [f"{arn}/{user_prefix(ME)}*"]},
+        {"Effect": "Deny", "Action": ["oss:PutObject"], "Resource": [f"{arn}/{user_prefix(ME)}photos/*"]},
+        {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [f"{arn}/{user_prefix(THEM)}*"]},
         {"Effect": "Allow", "Action": ["oss:PutObject"],
          "Resource": [f"acs:oss:*:*:{permissions.other_bucket(book.bucket)}/*"]},
     ]}

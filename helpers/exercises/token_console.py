@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from helpers.client.errors import ClientError
 from helpers.client.results import call_oss2
 from helpers.exercises.marks import Marks, not_answered
+from helpers.protocol.scopes import user_prefix
 from helpers.refusals import describe_error, error_text
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
 
 USER = "alice"
-KEY = f"users/{USER}/nightly-report.txt"
+KEY = f"{user_prefix(USER)}nightly-report.txt"
 JOB_SECONDS = 3600  # the job's longest run; also the role's maximum session (notebook 07)
 WHY = {
     "oss:PutObject": "the job uploads its report",
@@ -97,7 +98,8 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> bool:
         for what, call, want in (
             (f"PutObject {KEY}", lambda: bucket.put_object(KEY, b"nightly report\n"), "allowed"),
             (f"GetObject {KEY}", lambda: bucket.get_object(KEY).read(), "allowed"),
-            (f"ListObjects users/{USER}/", lambda: bucket.list_objects(prefix=f"users/{USER}/"), "refused"),
+            (f"ListObjects {user_prefix(USER)}", lambda: bucket.list_objects(prefix=user_prefix(USER)),
+             "refused"),
             (f"DeleteObject {KEY}", lambda: bucket.delete_object(KEY), "refused"),
         ):
             got = _outcome(call)

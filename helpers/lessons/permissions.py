@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import oss2
 
 from helpers import sample_data
+from helpers.protocol.scopes import other_bucket as other_bucket  # the lesson's second bucket
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
@@ -30,13 +31,6 @@ Operation = Callable[[oss2.Bucket, oss2.Bucket, str, str], object]
 
 FIXTURE = "photos/cat.jpg"  # the sample photo of data/ (helpers.sample_data.PHOTO)
 PROBE = "photos/matrix-probe.txt"
-
-
-def other_bucket(bucket: str) -> str:
-    """The second bucket of the matrix's "Put other bucket" column: `<bucket>-other`. Derived, since
-    bucket names are global on Alibaba Cloud; `python -m helpers.provision up` creates it there, so
-    OSS refuses for want of permission (AccessDenied) rather than for want of a bucket."""
-    return f"{bucket}-other"
 
 
 def _arn(bucket: str, path: str = "") -> str:

@@ -15,6 +15,7 @@ from IPython.display import Markdown
 
 from helpers import sample_data
 from helpers.displays import show_table
+from helpers.protocol.scopes import user_prefix
 
 if TYPE_CHECKING:
     from helpers.client.mobile import MobileClient
@@ -98,4 +99,4 @@ def tour(book: Book, client: MobileClient) -> None:
 
 def created_keys(user: str = "alice") -> list[str]:
     """What `tour` stores (the notebook's Cleaning up deletes it)."""
-    return [f"users/{user}/{k}" for k in (PHOTO_KEY, NOTES_KEY, PDF_KEY)]
+    return [f"{user_prefix(user)}{k}" for k in (PHOTO_KEY, NOTES_KEY, PDF_KEY)]

@@ -79,3 +79,10 @@ def role_permission_policy(bucket: str) -> Policy:
         {"Effect": "Allow", "Action": list(DEVELOPER_BUCKET_ACTIONS), "Resource": [oss_arn(bucket)],
          "Condition": {"StringLike": {"oss:Prefix": [user_prefix("*")]}}},
     ]}
+
+
+def other_bucket(bucket: str) -> str:
+    """The second bucket of the matrix's "Put other bucket" column: `<bucket>-other`. Derived, since
+    bucket names are global on Alibaba Cloud; `python -m helpers.provision up` creates it there, so
+    OSS refuses for want of permission (AccessDenied) rather than for want of a bucket."""
+    return f"{bucket}-other"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.lessons.permissions import other_bucket
+from helpers.protocol.scopes import other_bucket
 
 ROLE_NAME = "workbook-uploader"
 USER_NAME = "workbook-appserver"

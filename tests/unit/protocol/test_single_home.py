@@ -45,8 +45,7 @@ RULES: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
 
 # Files other sessions own, to switch to `helpers.protocol` (see the proto branch's report).
 PENDING: dict[str, set[str]] = {
-    "user prefix": {"helpers/lessons/permissions.py", "helpers/widgets.py",
-                    "helpers/exercises/deny_delete.py"},
+    "user prefix": {"helpers/lessons/permissions.py", "helpers/widgets.py"},
     "scope actions": {"helpers/lessons/permissions.py"},
     "url style": {"helpers/lessons/setup.py", "helpers/localcloud/oss/routing.py"},
     "form signing": {"helpers/exercises/post_policy.py", "helpers/localcloud/oss/sigv4.py"},
