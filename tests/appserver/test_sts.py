@@ -124,6 +124,22 @@ def test_sts_near_expiry_refreshes(appserver: RunningAppServer, alice: str, cloc
     assert _sts(appserver, alice, "upload") == second
 
 
+def test_sts_credentials_minted_ahead_are_not_served_after_the_clock_moves_back(
+    appserver: RunningAppServer, alice: str, clock: Any
+) -> None:
+    # 09 moves both clocks 30 min ahead and back; credentials minted meanwhile would otherwise stay
+    # valid 30 min longer than any client expects, and 10's "expired token" step would not expire.
+    clock.advance(1800)
+    appserver.clock.advance(1800)
+    ahead = _sts(appserver, alice, "upload")
+    clock.advance(-1800)
+    appserver.clock.advance(-1800)
+    again = _sts(appserver, alice, "upload")
+    assert again["AccessKeyId"] != ahead["AccessKeyId"]
+    assert again["Expiration"] < ahead["Expiration"]
+    assert _sts(appserver, alice, "upload") == again
+
+
 def test_sts_lifetime_follows_sts_clock_not_ours(appserver: RunningAppServer, alice: str, clock: Any) -> None:
     # The cloud's clock runs 2000 s behind ours: every Expiration looks past by our clock. The
     # lifetime is Expiration minus the STS server's time, so the cache must still hold.

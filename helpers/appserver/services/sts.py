@@ -66,7 +66,7 @@ class Issued:
 
 @dataclass(frozen=True, slots=True)
 class TempCredentials:
-    """Cached STS credentials. `local_expires_at` is on the broker's own clock."""
+    """Cached STS credentials. `local_issued_at` and `local_expires_at` are on the broker's own clock."""
 
     username: str
     scope: Scope
@@ -75,6 +75,7 @@ class TempCredentials:
     security_token: str = field(repr=False)
     expiration: str
     local_expires_at: float
+    local_issued_at: float = 0.0
 
 
 class AssumeRole(Protocol):
@@ -156,11 +157,18 @@ class StsBroker:
     def remaining(self, creds: TempCredentials) -> float:
         return creds.local_expires_at - self._now()
 
+    def _usable(self, creds: TempCredentials | None) -> bool:
+        """Fresh enough to hand out: more than the refresh margin left, and not minted after our now.
+        The local stack's clock can move back (`reset_clock`); credentials minted while it stood ahead
+        would otherwise outlive the lifetime a client expects by however far it had moved."""
+        return (creds is not None and creds.local_issued_at <= self._now()
+                and self.remaining(creds) > self._settings.sts_refresh_margin_seconds)
+
     def cached(self, user: User, scope: Scope) -> TempCredentials | None:
         """The cached credentials if still fresh, else None: the hit path, lock-free and never blocking
         (a dict read is atomic and entries are immutable), so async routes call it on the event loop."""
         cached = self._cache.get((user.username, scope))
-        if cached is not None and self.remaining(cached) > self._settings.sts_refresh_margin_seconds:
+        if self._usable(cached):
             return cached
         return None
 
@@ -174,7 +182,7 @@ class StsBroker:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             cached = self._cache.get(key)
-            if cached is not None and self.remaining(cached) > self._settings.sts_refresh_margin_seconds:
+            if self._usable(cached):
                 return cached
             fresh = self._mint(user, scope)
             self._cache[key] = fresh
@@ -202,7 +210,7 @@ class StsBroker:
         logger.info("issued STS credentials %s for %s/%s, %ds", issued.access_key_id, user.username, scope,
                     int(lifetime))
         return TempCredentials(user.username, scope, issued.access_key_id, issued.access_key_secret,
-                               issued.security_token, issued.expiration, received + lifetime)
+                               issued.security_token, issued.expiration, received + lifetime, received)
 
     def _traced(self, user: User, started: float, session_name: str, status: int | None, note: str) -> None:
         if self._trace is not None:
