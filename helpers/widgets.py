@@ -39,8 +39,8 @@ import ipywidgets as w
 import oss2
 
 from helpers.client.results import call_oss2
-from helpers.lessons.permissions import download_scope, upload_scope
 from helpers.logging import mask_key_id, mask_secret, mask_url
+from helpers.protocol.scopes import folder_policy, session_policy, user_prefix
 from helpers.refusals import describe_error, error_text
 from helpers.sequence_diagram import mermaid, to_markdown
 
@@ -62,25 +62,6 @@ class Result:
     lines: list[str] = field(default_factory=list)  # masked, stable
     policy: dict[str, Any] | None = None
     diagram: str = ""  # Mermaid text of the exchanges
-
-
-def _custom_policy(bucket: str, user: str, actions: tuple[str, ...]) -> dict[str, Any]:
-    objects = [a for a in actions if a != "oss:ListObjects"]
-    statements: list[dict[str, Any]] = []
-    if objects:
-        statements.append(
-            {"Effect": "Allow", "Action": objects, "Resource": [f"acs:oss:*:*:{bucket}/users/{user}/*"]}
-        )
-    if "oss:ListObjects" in actions:
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": ["oss:ListObjects"],
-                "Resource": [f"acs:oss:*:*:{bucket}"],
-                "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/*"]}},
-            }
-        )
-    return {"Version": "1", "Statement": statements}
 
 
 def _allows(policy: dict[str, Any] | None) -> list[str]:
@@ -220,7 +201,7 @@ class TokenConsole(w.VBox):
                 )
                 key, status, crc = up.key, up.status, up.crc64
             else:
-                key = f"users/{self._creds_user}/{name}"
+                key = user_prefix(self._creds_user) + name
                 res = call_oss2(lambda: self._bucket().put_object(key, data))
                 status, crc = res.status, res.crc
             r.lines.append(f"uploaded {key}: HTTP {status}, {len(data)} bytes, CRC-64 {crc}")
@@ -230,7 +211,7 @@ class TokenConsole(w.VBox):
     def list_files(self) -> Result:
         def act(r: Result) -> None:
             if self.mode.value == "custom" and self._creds is not None:
-                prefix = f"users/{self._creds_user}/"
+                prefix = user_prefix(self._creds_user)
                 listing = call_oss2(lambda: self._bucket().list_objects(prefix=prefix, max_keys=100))
                 keys = sorted(o.key for o in listing.object_list)
                 r.lines.append(f"ListObjects {prefix}: {len(keys)} object(s)")
@@ -270,8 +251,7 @@ class TokenConsole(w.VBox):
             for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration")
         ]
         r.lines.append(f"{'Prefix':<16} {target.prefix}")
-        policy = upload_scope if scope == "upload" else download_scope
-        r.policy = policy(target.bucket, user)
+        r.policy = session_policy(bucket=target.bucket, username=user, scope=scope)
         self._creds, self._creds_user = None, user
         with self._lock:
             self._expires_at, self._expired_seen = creds.expiration, ""
@@ -280,7 +260,7 @@ class TokenConsole(w.VBox):
         actions = tuple(self.actions.value)
         if not actions:
             raise ValueError("choose at least one action")
-        policy = _custom_policy(self.book.bucket, user, actions)
+        policy = folder_policy(bucket=self.book.bucket, username=user, actions=actions)
         creds = self.book.assume_role(
             policy, session_name=f"{user}-console", duration=int(self.duration.value)
         )
@@ -290,7 +270,7 @@ class TokenConsole(w.VBox):
             f"{'AccessKeySecret':<16} {mask_secret(creds['AccessKeySecret'])}",
             f"{'SecurityToken':<16} {mask_secret(creds['SecurityToken'])}",
             f"{'Expiration':<16} {creds['Expiration']}",
-            f"{'Prefix':<16} users/{user}/",
+            f"{'Prefix':<16} {user_prefix(user)}",
         ]
         r.policy = policy
         self._creds, self._creds_user = dict(creds), user
