@@ -259,8 +259,8 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
                                 '{"alice": "<password>", ...}')
         # The kernel signs no app-server session: a per-connection secret satisfies the aliyun
         # target's requirement without asking the notebook reader for the app server's.
-        settings = _settings(lambda: Settings(target="aliyun",
-                                              session_secret=SecretStr(secrets.token_urlsafe(32))))
+        given: dict[str, Any] = {"target": "aliyun", "session_secret": SecretStr(secrets.token_urlsafe(32))}
+        settings = _settings(lambda: Settings(**given))   # the rest from the environment
         return book_from_settings(settings, os.environ["WORKBOOK_APPSERVER_URL"])
     raise WorkbookError(f"unknown target {target!r}: use 'local' or 'aliyun'")
 
