@@ -37,7 +37,7 @@ CASES = [
      f"one byte over 1 MiB must fail: add [\"content-length-range\", 1, {MIB}]"),
     (PREFIX + "exercise-empty.png", "image/png", 0, "refused",
      "an empty file must fail: content-length-range's minimum must be 1, not 0"),
-    ("users/alice/exercise-elsewhere.png", "image/png", 1024, "refused",
+    (user_prefix("alice") + "exercise-elsewhere.png", "image/png", 1024, "refused",
      f"outside avatars/ must fail: add [\"starts-with\", \"$key\", \"{PREFIX}\"]"),
     (PREFIX + "exercise-notes.txt", "text/plain", 1024, "refused",
      "a text file must fail: add [\"eq\", \"$Content-Type\", \"image/png\"]"),
