@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from helpers.logging import mask_json, mask_secret
@@ -24,7 +24,7 @@ def show_credentials(creds: Mapping[str, Any]) -> None:
             print(f"  {name:<16} {creds[name]}")
 
 
-def show_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None) -> None:
+def show_table(rows: Sequence[Mapping[str, Any]], columns: list[str] | None = None) -> None:
     """Print rows of dicts as an aligned text table (stable output for the committed notebooks)."""
     if not rows:
         print("(no rows)")

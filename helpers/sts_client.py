@@ -108,5 +108,5 @@ def _refused(exc: Any) -> StsRefused:
     code = str(getattr(exc, "code", None) or data.get("Code") or type(exc).__name__)
     # STS's own Message (the SDK's `message` wraps it in "code: 400, ... request id: ...").
     message = mask_text(str(data.get("Message") or getattr(exc, "message", None) or ""))
-    return StsRefused(int(status) if str(status).isdigit() else None, code, message,
+    return StsRefused(int(str(status)) if str(status).isdigit() else None, code, message,
                       str(data.get("RequestId", "")))

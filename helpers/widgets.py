@@ -13,7 +13,8 @@ actions and duration, to see what each choice allows).
 
 Displayed, the console also carries a static `text/html` and `text/plain` snapshot of what it shows (who,
 where the token comes from, the token issued, what it can do), so a page without a kernel or widget
-state (the HTML export, GitHub) shows a table instead of `TokenConsole(children=(HTML(…`.
+state (the HTML export, GitHub) shows a table instead of `TokenConsole(children=(HTML(…` (rendered by
+`helpers.console_snapshot`).
 
 The expiry countdown is a Label updated by a background timer thread (stopped by `close()`). It counts
 on the cloud's clock (`book.cloud_now()`: the local cloud's clock may be moved), and once the token has
@@ -31,7 +32,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +39,9 @@ import ipywidgets as w
 import oss2
 
 from helpers.client.results import call_oss2
-from helpers.lessons.permissions import download_scope, upload_scope
+from helpers.console_snapshot import Result, report_lines, snapshot_bundle, snapshot_rows
 from helpers.logging import mask_key_id, mask_secret, mask_url
+from helpers.protocol.scopes import folder_policy, session_policy, user_prefix
 from helpers.refusals import describe_error, error_text
 from helpers.sequence_diagram import mermaid, to_markdown
 
@@ -49,52 +50,6 @@ if TYPE_CHECKING:
 
 ACTIONS = ("oss:PutObject", "oss:GetObject", "oss:ListObjects", "oss:DeleteObject")
 MODES = ("app server", "custom")
-
-
-@dataclass
-class Result:
-    """What the last action did: shown in the widgets and by `report()` (never a secret)."""
-
-    action: str = ""
-    user: str = ""
-    mode: str = ""
-    ok: bool = True
-    lines: list[str] = field(default_factory=list)  # masked, stable
-    policy: dict[str, Any] | None = None
-    diagram: str = ""  # Mermaid text of the exchanges
-
-
-def _custom_policy(bucket: str, user: str, actions: tuple[str, ...]) -> dict[str, Any]:
-    objects = [a for a in actions if a != "oss:ListObjects"]
-    statements: list[dict[str, Any]] = []
-    if objects:
-        statements.append(
-            {"Effect": "Allow", "Action": objects, "Resource": [f"acs:oss:*:*:{bucket}/users/{user}/*"]}
-        )
-    if "oss:ListObjects" in actions:
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": ["oss:ListObjects"],
-                "Resource": [f"acs:oss:*:*:{bucket}"],
-                "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/*"]}},
-            }
-        )
-    return {"Version": "1", "Statement": statements}
-
-
-def _allows(policy: dict[str, Any] | None) -> list[str]:
-    """One plain line per statement of a session policy: effect, actions, where (and the prefix condition)."""
-    lines = []
-    def listed(value: Any) -> str:
-        return ", ".join(value if isinstance(value, list) else [str(value)])
-
-    for st in (policy or {}).get("Statement", []):
-        prefix = st.get("Condition", {}).get("StringLike", {}).get("oss:Prefix")
-        what = f"{listed(st.get('Action', []))} on {listed(st.get('Resource', []))}"
-        where = f" (prefix {listed(prefix)})" if prefix else ""
-        lines.append(f"{st.get('Effect', 'Allow')} {what}{where}")
-    return lines
 
 
 def _epoch(iso: str) -> float:
@@ -220,7 +175,7 @@ class TokenConsole(w.VBox):
                 )
                 key, status, crc = up.key, up.status, up.crc64
             else:
-                key = f"users/{self._creds_user}/{name}"
+                key = user_prefix(self._creds_user) + name
                 res = call_oss2(lambda: self._bucket().put_object(key, data))
                 status, crc = res.status, res.crc
             r.lines.append(f"uploaded {key}: HTTP {status}, {len(data)} bytes, CRC-64 {crc}")
@@ -230,7 +185,7 @@ class TokenConsole(w.VBox):
     def list_files(self) -> Result:
         def act(r: Result) -> None:
             if self.mode.value == "custom" and self._creds is not None:
-                prefix = f"users/{self._creds_user}/"
+                prefix = user_prefix(self._creds_user)
                 listing = call_oss2(lambda: self._bucket().list_objects(prefix=prefix, max_keys=100))
                 keys = sorted(o.key for o in listing.object_list)
                 r.lines.append(f"ListObjects {prefix}: {len(keys)} object(s)")
@@ -270,8 +225,7 @@ class TokenConsole(w.VBox):
             for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration")
         ]
         r.lines.append(f"{'Prefix':<16} {target.prefix}")
-        policy = upload_scope if scope == "upload" else download_scope
-        r.policy = policy(target.bucket, user)
+        r.policy = session_policy(bucket=target.bucket, username=user, scope=scope)
         self._creds, self._creds_user = None, user
         with self._lock:
             self._expires_at, self._expired_seen = creds.expiration, ""
@@ -280,7 +234,7 @@ class TokenConsole(w.VBox):
         actions = tuple(self.actions.value)
         if not actions:
             raise ValueError("choose at least one action")
-        policy = _custom_policy(self.book.bucket, user, actions)
+        policy = folder_policy(bucket=self.book.bucket, username=user, actions=actions)
         creds = self.book.assume_role(
             policy, session_name=f"{user}-console", duration=int(self.duration.value)
         )
@@ -290,7 +244,7 @@ class TokenConsole(w.VBox):
             f"{'AccessKeySecret':<16} {mask_secret(creds['AccessKeySecret'])}",
             f"{'SecurityToken':<16} {mask_secret(creds['SecurityToken'])}",
             f"{'Expiration':<16} {creds['Expiration']}",
-            f"{'Prefix':<16} users/{user}/",
+            f"{'Prefix':<16} {user_prefix(user)}",
         ]
         r.policy = policy
         self._creds, self._creds_user = dict(creds), user
@@ -390,49 +344,22 @@ class TokenConsole(w.VBox):
 
     def snapshot_rows(self) -> list[tuple[str, str]]:
         """What the console shows now, as (field, value) rows: masked, never a secret."""
-        r = self.last
-        issued = r.action == "issue token" and r.ok
         source = (f"the app server (GET /api/sts?scope={self.scope.value})" if self.mode.value == "app server"
                   else f"custom AssumeRole ({int(self.duration.value)} s, {', '.join(self.actions.value)})")
-        rows = [("Where", self.book.where), ("User", str(self.user.value)), ("Token from", source),
-                ("Token issued", "; ".join(r.lines) if issued else "none yet: click “Issue token”")]
-        rows += [("It can", line) for line in _allows(r.policy)] if issued else []
-        if self.token_state() == "expired":
-            rows.append(("Token state", self.countdown.value or "expired: issue a new token"))
-        if r.action and not issued:
-            outcome = "done" if r.ok else "refused"
-            rows.append(("Last action", f"{r.action}: {outcome} — " + "; ".join(r.lines)))
-        return rows
+        return snapshot_rows(self.last, where=self.book.where, user=str(self.user.value), source=source,
+                             token_state=self.token_state(), countdown=self.countdown.value)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         """The widget view (live in JupyterLab) plus a static snapshot for pages without a kernel."""
         data = super()._repr_mimebundle_(**kwargs)
         if not data:
             return data  # closed: nothing to show
-        rows = self.snapshot_rows()
-        cells = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                        for k, v in rows)
-        data["text/html"] = ("<div class='token-console-snapshot'><b>Token console</b> (a static snapshot; "
-                             f"live in JupyterLab)<table>{cells}</table></div>")
-        data["text/plain"] = "Token console (a static snapshot; live in JupyterLab)\n" + "\n".join(
-            f"  {k:<13} {v}" for k, v in rows)
+        data.update(snapshot_bundle(self.snapshot_rows()))
         return data
 
     def report(self) -> None:
         """Print the last result: stable text (masked values, key names, codes), no timings."""
-        r = self.last
-        if not r.action:
-            print("Nothing done yet.")  # noqa: T201 - notebook output
-            return
-        lines = [f"last action: {r.action} — {'done' if r.ok else 'refused'} (user {r.user}; {r.mode})"]
-        lines += [f"  {line}" for line in r.lines]
-        if r.policy:
-            lines.append("session policy:")
-            lines += ["  " + line for line in json.dumps(r.policy, indent=2).splitlines()]
-        state = self.token_state()
-        shown = "no token" if state == "none" else ("expired" if state == "expired" else "counting down")
-        lines.append(f"countdown: {shown}; diagram shown: {'yes' if r.diagram else 'no'}")
-        print("\n".join(lines))  # noqa: T201 - notebook output
+        print("\n".join(report_lines(self.last, self.token_state())))  # noqa: T201 - notebook output
 
     def close(self) -> None:
         self._stop.set()

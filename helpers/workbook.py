@@ -8,10 +8,10 @@
 
 Outputs say where they come from (the local cloud or Alibaba Cloud). Nothing here prints a secret:
 credentials are shown masked, passwords never, and error texts (refusals, and in a kernel every
-uncaught error) go through `helpers.logging.mask_error`. The developer's own calls from this
-kernel (AssumeRole with the RAM key, cleanup) are drawn as the participant "Developer (notebook
-kernel)", never as the app server's; AssumeRole uses the app server's own STS call
-(`helpers.sts_client`), so an `https://` STS endpoint is reached over TLS.
+uncaught error) go through `helpers.logging.mask_error`. Its configuration is a `helpers.settings.Settings`
+on either target (`book_from_settings`). The developer's own calls from this kernel (AssumeRole with
+the RAM key, cleanup) live in `helpers.developer` and are drawn as the participant "Developer
+(notebook kernel)", never as the app server's; the local clock's moves live in `helpers.local_clock`.
 What only the local cloud can do (move its clock, call back to loopback) is behind
 `book.local_only(...)`, which explains and skips on `aliyun`.
 Imports `helpers.localcloud` nowhere: the local cloud is reached over HTTP only.
@@ -22,26 +22,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
-from helpers import http_clients, stack
+from helpers import developer, http_clients, local_clock, stack
 from helpers.displays import show_client_credentials, show_credentials, show_json, show_result, show_table
-from helpers.logging import mask_error, mask_secret
+from helpers.logging import mask_error
 from helpers.refusals import NotRefused, Refusal, describe_error, error_text, refused
 from helpers.sequence_diagram import display_mermaid, mermaid
+from helpers.settings import Settings, explain
 from helpers.trace import Recorder
 
 # The notebooks call everything as `workbook.<name>`; refusals and displays live in their own modules.
 __all__ = ["ALIYUN_ENV", "ALIYUN_ENV_HELP", "Book", "NotRefused", "Refusal", "Target", "WorkbookError",
-           "connect", "describe_error", "error_text", "refused", "show_client_credentials",
-           "show_credentials", "show_json", "show_result", "show_table"]
+           "book_from_settings", "connect", "describe_error", "error_text", "refused",
+           "show_client_credentials", "show_credentials", "show_json", "show_result", "show_table"]
 
 Target = Literal["local", "aliyun"]
 # What `connect("aliyun")` reads, and what each is (the message names the missing ones).
@@ -62,7 +64,7 @@ ALIYUN_ENV = tuple(ALIYUN_ENV_HELP)
 
 
 # The participant of the developer's own calls from this kernel (AssumeRole with the RAM key, cleanup).
-DEVELOPER = "Developer"
+DEVELOPER = developer.DEVELOPER
 
 
 class WorkbookError(RuntimeError):
@@ -133,63 +135,23 @@ class Book:
              "status": "ready (holds no AccessKey)"},
         ]
 
+    # --- the developer's own calls (helpers.developer) -------------------------------------------
     def assume_role(self, policy: str | Mapping[str, Any] | None, *, session_name: str = "workbook",
                     duration: int = 900) -> dict[str, str]:
-        """AssumeRole from this kernel with the developer's RAM key, through the same STS SDK call the
-        app server makes (`helpers.sts_client.assume_role`): the returned temporary credentials
-        (Credentials block of the STS answer). Drawn as the developer's call, not the app server's.
-        Raises `StsRefused` (STS's status and code) or `StsUnreachable`; neither
-        carries the signed request."""
-        from helpers.sts_client import StsRefused, StsUnreachable
-        from helpers.sts_client import assume_role as sts_assume_role
-
-        ak, secret = self.developer_key
-        if not ak:
+        """AssumeRole from this kernel with the developer's RAM key (`helpers.developer.assume_role`):
+        the temporary credentials, drawn as the developer's call. Raises `StsRefused` or `StsUnreachable`."""
+        if not self.developer_key[0]:
             raise WorkbookError("the developer's RAM key is not configured for this target")
-        started = time.time()
-        path = f"/?Action=AssumeRole&RoleSessionName={session_name}"
-        try:
-            answer = sts_assume_role(endpoint=self.sts_endpoint, region=self.region, access_key_id=ak,
-                                     access_key_secret=secret, role_arn=self.role_arn,
-                                     session_name=session_name, duration=duration,
-                                     policy=None if policy is None else
-                                     policy if isinstance(policy, str) else json.dumps(policy))
-        except (StsRefused, StsUnreachable) as exc:  # recorded for the diagram, then re-raised unchanged
-            got = describe_error(exc)
-            self.recorder.record(t=started, end=time.time(), source=DEVELOPER, target="STS", method="POST",
-                                 path=path, status=got.status, note=got.code or "unreachable")
-            raise
-        creds = {"AccessKeyId": answer.access_key_id, "AccessKeySecret": answer.access_key_secret,
-                 "SecurityToken": answer.security_token, "Expiration": answer.expiration}
-        # Drawn as the developer's own call from this kernel (not the app server's); masked on the way in.
-        self.recorder.record(t=started, end=time.time(), source=DEVELOPER, target="STS", method="POST",
-                             path=path, status=200, note=f"AccessKeyId {mask_secret(creds['AccessKeyId'])}")
-        return creds
+        return developer.assume_role(self, policy, session_name=session_name, duration=duration)
 
     def oss_bucket(self, creds: Mapping[str, str]) -> Any:
-        """An oss2 Bucket signing (V4) with temporary credentials as returned by `assume_role`; its
-        requests are recorded as the developer's (`Developer` in diagrams)."""
-        import oss2
-
-        auth = oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"],
-                            auth_version=oss2.AUTH_VERSION_4)
-        session = oss2.Session()
-        # The developer's requests are drawn as theirs (participant "Developer (notebook kernel)").
-        self.recorder.install_requests(session.session, "OSS", source=DEVELOPER)
-        return oss2.Bucket(auth, self.oss_endpoint, self.bucket, region=self.region, session=session)
+        """An oss2 Bucket signing with temporary credentials (`helpers.developer.oss_bucket`)."""
+        return developer.oss_bucket(self, creds)
 
     def delete_objects(self, keys: list[str]) -> None:
-        """The developer's cleanup: AssumeRole with a session policy that allows DeleteObject on exactly
-        these keys (no admin key), then delete them. Prints how many were deleted."""
-        if not keys:
-            print("nothing to delete")
-            return
-        policy = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["oss:DeleteObject"],
-                  "Resource": [f"acs:oss:*:*:{self.bucket}/{k}" for k in sorted(set(keys))]}]}
-        bucket = self.oss_bucket(self.assume_role(policy, session_name="workbook-cleanup"))
-        for key in sorted(set(keys)):
-            bucket.delete_object(key)
-        print(f"deleted {len(set(keys))} objects (with a session policy allowing only their deletion)")
+        """The developer's cleanup (`helpers.developer.delete_objects`): AssumeRole with a session
+        policy that allows DeleteObject on exactly these keys, then delete them."""
+        developer.delete_objects(self, keys)
 
     # --- what only the local cloud can do --------------------------------------------------------
     def local_only(self, what: str) -> bool:
@@ -201,35 +163,22 @@ class Book:
         return False
 
     def advance_clock(self, seconds: float, *, quiet: bool = False) -> None:
-        """Move the local cloud's clock forward (loopback admin call; the real service has none).
+        """Move the local cloud's clock forward (`helpers.local_clock`; the real service has none).
         `quiet` skips the printed line (for helpers that say what they moved in their own words)."""
         if self.target != "local":
             raise WorkbookError("only the local cloud has a movable clock")
-        r = http_clients.post(self.oss_endpoint + "/_localcloud/clock", json={"advance": seconds}, timeout=10)
-        r.raise_for_status()
-        self._clock_offset = float(r.json().get("offset_seconds", 0.0))
-        self._wait_for_appserver_clock()
+        self._clock_offset = local_clock.move(self, {"advance": seconds})
+        local_clock.wait_for_appserver(self)
         if not quiet:
             print(f"The local cloud's clock moved {seconds:+.0f} s "
                   "(a local-only call; real time did not move).")
 
     def reset_clock(self) -> None:
+        """Put the local cloud's clock back to real time (nothing on Alibaba Cloud)."""
         if self.target == "local":
-            r = http_clients.post(self.oss_endpoint + "/_localcloud/clock", json={"offset": 0}, timeout=10)
-            r.raise_for_status()
+            local_clock.move(self, {"offset": 0})
             self._clock_offset = 0.0
-            self._wait_for_appserver_clock()
-
-    def _wait_for_appserver_clock(self, timeout: float = 5.0) -> None:
-        """The stack's app server follows the local cloud's clock (a long poll that answers on every
-        move): wait until its `Date` shows the new time, so the next step sees one time everywhere."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError, KeyError, TypeError, ValueError):
-                r = http_clients.get(self.appserver_url + "/api/health", timeout=5)
-                if abs(parsedate_to_datetime(r.headers["date"]).timestamp() - self.cloud_now()) < 2:
-                    return
-            time.sleep(0.01)
+            local_clock.wait_for_appserver(self)
 
     def cloud_now(self) -> float:
         """The local cloud's time (real time plus the offset this book set); real time on Alibaba Cloud."""
@@ -259,19 +208,39 @@ class Book:
         self._clients.clear()
 
 
+def book_from_settings(settings: Settings, appserver_url: str) -> Book:
+    """The Book of a target described by `settings` (the app server's own Settings type): endpoints,
+    region, bucket, role, the developer's RAM key and the demo users; `appserver_url` is where the
+    notebooks' clients reach the app server (not a Settings field: the app server needs only its
+    public URL)."""
+    return Book(settings.target, settings.oss_endpoint, settings.sts_endpoint, appserver_url.rstrip("/"),
+                settings.bucket, settings.region, settings.role_arn,
+                {name: pw.get_secret_value() for name, pw in settings.app_users.items()},
+                (settings.access_key_id, settings.access_key_secret.get_secret_value()))
+
+
+def _settings(build: Callable[[], Settings]) -> Settings:
+    """`build()`, with any bad setting reported as a WorkbookError naming the variables (no value)."""
+    try:
+        return build()
+    except Exception as exc:  # pydantic, pydantic-settings, the credentials file: `explain` knows each
+        raise WorkbookError("bad workbook settings:\n" + "\n".join(f"  {line}" for line in explain(exc))) \
+            from None
+
+
 def connect(target: Target = "local", *, state_dir: str | Path | None = None) -> Book:
-    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env).
+    """A Book on the local stack (started now, or reused if it runs) or on Alibaba Cloud (from env),
+    built from `helpers.settings.Settings` either way (`book_from_settings`).
     In a notebook kernel, also masks every uncaught error from here on (`mask_uncaught_errors`)."""
     mask_uncaught_errors()
     if target == "local":
         info = stack.up(Path(state_dir) if state_dir else None)
-        doc = json.loads(Path(info.credentials_file).read_text(encoding="utf-8"))
-        users = {u["username"]: u["password"] for u in doc["app_users"]}
         if info.appserver_url is None:
             raise WorkbookError("the stack has no app server; run `python -m helpers.stack up`")
-        key = (doc["appserver"]["access_key_id"], doc["appserver"]["access_key_secret"])
-        book = Book("local", info.oss_endpoint, info.sts_endpoint, info.appserver_url, info.bucket,
-                    info.region, info.role_arn, users, key)
+        settings = _settings(lambda: Settings.from_credentials_file(
+            info.credentials_file, oss_endpoint=info.oss_endpoint, sts_endpoint=info.sts_endpoint,
+            bucket=info.bucket, region=info.region, role_arn=info.role_arn))
+        book = book_from_settings(settings, info.appserver_url)
         # Each notebook starts at the present: a clock left moved by an interrupted run is put back.
         book.reset_clock()
         return book
@@ -288,10 +257,11 @@ def connect(target: Target = "local", *, state_dir: str | Path | None = None) ->
         if not isinstance(users, dict) or not users:
             raise WorkbookError('WORKBOOK_APP_USERS must be a JSON object of the demo users: '
                                 '{"alice": "<password>", ...}')
-        return Book("aliyun", os.environ["WORKBOOK_OSS_ENDPOINT"], os.environ["WORKBOOK_STS_ENDPOINT"],
-                    os.environ["WORKBOOK_APPSERVER_URL"].rstrip("/"), os.environ["WORKBOOK_BUCKET"],
-                    os.environ["WORKBOOK_REGION"], os.environ["WORKBOOK_ROLE_ARN"], users,
-                    (os.environ["WORKBOOK_ACCESS_KEY_ID"], os.environ["WORKBOOK_ACCESS_KEY_SECRET"]))
+        # The kernel signs no app-server session: a per-connection secret satisfies the aliyun
+        # target's requirement without asking the notebook reader for the app server's.
+        given: dict[str, Any] = {"target": "aliyun", "session_secret": SecretStr(secrets.token_urlsafe(32))}
+        settings = _settings(lambda: Settings(**given))   # the rest from the environment
+        return book_from_settings(settings, os.environ["WORKBOOK_APPSERVER_URL"])
     raise WorkbookError(f"unknown target {target!r}: use 'local' or 'aliyun'")
 
 

@@ -208,9 +208,10 @@ class MobileClient:
         full = self.full_key(key, "upload")
         headers = {"Content-Type": content_type} if content_type else None
         if isinstance(data, bytes | bytearray | memoryview):
-            body: bytes | None = bytes(data)
+            raw = bytes(data)
+            body: bytes | None = raw
             path = None
-            size = len(body)
+            size = len(raw)
         elif isinstance(data, os.PathLike):
             body, path = None, Path(data)
             size = path.stat().st_size

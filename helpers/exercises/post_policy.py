@@ -9,20 +9,16 @@ outcome names the condition that is missing or off.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpers import http_clients
 from helpers.client.results import error_fields
 from helpers.exercises.marks import Marks, not_answered
-from helpers.lessons.setup import object_url
+from helpers.protocol import endpoints, post_form
+from helpers.protocol.scopes import user_prefix
 
 MIB = 1024 * 1024
-PREFIX = "users/alice/avatars/"
+PREFIX = user_prefix("alice") + "avatars/"
 
 
 def solution(book: Any = None) -> list[Any]:
@@ -41,7 +37,7 @@ CASES = [
      f"one byte over 1 MiB must fail: add [\"content-length-range\", 1, {MIB}]"),
     (PREFIX + "exercise-empty.png", "image/png", 0, "refused",
      "an empty file must fail: content-length-range's minimum must be 1, not 0"),
-    ("users/alice/exercise-elsewhere.png", "image/png", 1024, "refused",
+    (user_prefix("alice") + "exercise-elsewhere.png", "image/png", 1024, "refused",
      f"outside avatars/ must fail: add [\"starts-with\", \"$key\", \"{PREFIX}\"]"),
     (PREFIX + "exercise-notes.txt", "text/plain", 1024, "refused",
      "a text file must fail: add [\"eq\", \"$Content-Type\", \"image/png\"]"),
@@ -53,27 +49,13 @@ def created_keys() -> list[str]:
     return [key for key, *_ in CASES]
 
 
-def _signing_key(secret: str, date: str, region: str) -> bytes:
-    key = ("aliyun_v4" + secret).encode()
-    for part in (date, region, "oss", "aliyun_v4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
-
-
 def signed_form(book: Any, conditions: list[Any], creds: dict[str, str]) -> dict[str, str]:
-    """V4 form fields (policy, signature, credential, date, token) for `conditions`."""
-    now = datetime.now(UTC)
-    date, stamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
-    credential = f"{creds['AccessKeyId']}/{date}/{book.region}/oss/aliyun_v4_request"
-    v4 = {"x-oss-signature-version": "OSS4-HMAC-SHA256", "x-oss-credential": credential, "x-oss-date": stamp}
-    expiration = datetime.fromtimestamp(book.cloud_now(), UTC) + timedelta(minutes=5)
-    doc = {"expiration": expiration.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-           "conditions": [{"bucket": book.bucket}, *conditions, *({k: v} for k, v in v4.items())]}
-    policy = base64.b64encode(json.dumps(doc).encode()).decode()
-    signature = hmac.new(_signing_key(creds["AccessKeySecret"], date, book.region), policy.encode(),
-                         hashlib.sha256).hexdigest()
-    return {**v4, "policy": policy, "x-oss-signature": signature,
-            "x-oss-security-token": creds["SecurityToken"]}
+    """V4 form fields (policy, signature, credential, date, token) for `conditions`, expiring five
+    minutes from now on the cloud's clock (`helpers.protocol.post_form.form_v4`)."""
+    return post_form.form_v4(access_key_id=creds["AccessKeyId"], secret=creds["AccessKeySecret"],
+                             region=book.region, expires=book.cloud_now() + 300,
+                             conditions=[{"bucket": book.bucket}, *conditions],
+                             security_token=creds["SecurityToken"])
 
 
 def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
@@ -88,7 +70,7 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
         return marks.finish(strict=strict)
     creds = book.assume_role(session_policy(book, "alice", "upload"), session_name="alice-upload")
     form = signed_form(book, answer, creds)
-    url = object_url(book.oss_endpoint, book.bucket, "").rstrip("/")     # the bucket's URL, SDK style
+    url = endpoints.bucket_url(book.oss_endpoint, book.bucket)     # the bucket's URL, SDK style
     with http_clients.client(timeout=60) as session:
         for key, ctype, size, expected, why in CASES:
             fields = {"key": key, "Content-Type": ctype, **form}

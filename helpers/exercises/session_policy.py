@@ -77,7 +77,7 @@ def check(book: Any, answer: Any, *, strict: bool = False) -> bool:
          "listing: the Action list must not hold oss:ListObjects (nor oss:* or oss:List*)"),
     ]
     for what, expected, call, why in matrix:
-        got = _try(call)
-        ok = got.split(" ")[0] == expected
-        marks.expect(ok, f"{what}: expected {expected}", f"OSS: {got}" + ("" if ok else f"; {why}"))
+        outcome = _try(call)
+        ok = outcome.split(" ")[0] == expected
+        marks.expect(ok, f"{what}: expected {expected}", f"OSS: {outcome}" + ("" if ok else f"; {why}"))
     return marks.finish(strict=strict)

@@ -79,10 +79,10 @@ def check(book: Book, answer: Any, *, strict: bool = False) -> bool:
         chosen = tuple(console.actions.value)
         duration = int(console.duration.value)
         for action in WHY:
-            want = action in NEEDED
-            marks.expect((action in chosen) == want,
-                         f"{action} {'ticked' if want else 'not ticked'}",
-                         "" if (action in chosen) == want else WHY[action])
+            needed = action in NEEDED
+            marks.expect((action in chosen) == needed,
+                         f"{action} {'ticked' if needed else 'not ticked'}",
+                         "" if (action in chosen) == needed else WHY[action])
         marks.expect(duration == JOB_SECONDS, f"duration {JOB_SECONDS} s",
                      "" if duration == JOB_SECONDS else
                      f"{duration} s: the token would expire mid-job (it runs up to an hour)")

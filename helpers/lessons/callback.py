@@ -31,8 +31,8 @@ import httpx
 from helpers import http_clients
 from helpers.appserver.services import callbacks as _verify
 from helpers.appserver.services.signing import CALLBACK_BODY
-from helpers.callback_keys import LOCAL_KEY_PATH, REAL_OSS_KEY_URL_PREFIXES
 from helpers.client.results import UploadResult, call_oss2, callback_reply
+from helpers.protocol.callback_keys import allowed_key_urls, local_key_url
 
 if TYPE_CHECKING:
     from helpers.client.mobile import MobileClient
@@ -65,8 +65,7 @@ def string_to_sign(path: str, query: str, body: bytes) -> bytes:
 
 def allowed_prefixes(book: Book) -> tuple[str, ...]:
     """The app server's public-key URL allow-list on this target (real OSS's, plus the local cloud's)."""
-    extra = (book.oss_endpoint + LOCAL_KEY_PATH,) if book.target == "local" else ()
-    return REAL_OSS_KEY_URL_PREFIXES + extra
+    return allowed_key_urls(book.oss_endpoint, local=book.target == "local")
 
 
 def allow_list_decisions(book: Book) -> list[dict[str, str]]:
@@ -83,7 +82,7 @@ def allow_list_decisions(book: Book) -> list[dict[str, str]]:
         ("ftp scheme", "ftp://gosspublic.alicdn.com/callback_pub_key_v1.pem"),
     ]
     if book.target == "local":
-        cases.append(("local cloud's key", book.oss_endpoint + LOCAL_KEY_PATH))
+        cases.append(("local cloud's key", local_key_url(book.oss_endpoint)))
         cases.append(("local cloud, other path", book.oss_endpoint + "/_localcloud/other.pem"))
     return [{"case": name, "url": url,
              "decision": "allowed" if _verify.key_url_allowed(url, prefixes) else "refused"}
@@ -144,7 +143,7 @@ def forge_callback(book: Book, key: str, case: str) -> dict[str, Any]:
     (a URL the attacker controls), "look-alike key host". Raises CallbackRefused on refusal."""
     body = json.dumps({"bucket": book.bucket, "object": key, "size": "4", "mimeType": "text/plain",
                        "etag": "0" * 32, "user": "alice"}).encode()
-    real_key_url = (book.oss_endpoint + LOCAL_KEY_PATH if book.target == "local"
+    real_key_url = (local_key_url(book.oss_endpoint) if book.target == "local"
                     else "https://gosspublic.alicdn.com/callback_pub_key_v1.pem")
     key_url = {"random signature": real_key_url,
                "attacker's key URL": f"http://127.0.0.1:{closed_loopback_port()}/callback_pub_key_v1.pem",

@@ -16,6 +16,7 @@ Imports nothing from `helpers.localcloud`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import tempfile
@@ -218,7 +219,7 @@ def multipart_by_hand(client: MobileClient, key: str, path: str | Path, part_siz
     try:
         with Path(path).open("rb") as f:   # one part in memory at a time
             for number, chunk in enumerate(iter(lambda: f.read(part_size), b""), start=1):
-                result = call_oss2(lambda n=number, c=chunk: bucket.upload_part(full, upload_id, n, c),
+                result = call_oss2(functools.partial(bucket.upload_part, full, upload_id, number, chunk),
                                    on_credential_error=on_cred)
                 parts.append(oss2.models.PartInfo(number, result.etag))
         print(f"{len(parts)} parts of {human(part_size)} sent; completing")

@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING, Any
 import oss2
 
 from helpers import sample_data
+from helpers.protocol import scopes
+from helpers.protocol.scopes import oss_arn as _arn
 from helpers.protocol.scopes import other_bucket as other_bucket  # the lesson's second bucket
+from helpers.protocol.scopes import user_prefix
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
@@ -33,32 +36,14 @@ FIXTURE = "photos/cat.jpg"  # the sample photo of data/ (helpers.sample_data.PHO
 PROBE = "photos/matrix-probe.txt"
 
 
-def _arn(bucket: str, path: str = "") -> str:
-    return f"acs:oss:*:*:{bucket}" + (f"/{path}" if path else "")
-
-
 def upload_scope(bucket: str, user: str) -> Policy:
-    """What the app server grants for scope=upload (helpers/appserver/services/sts.py)."""
-    return {
-        "Version": "1",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"],
-                "Resource": [_arn(bucket, f"users/{user}/*")],
-            }
-        ],
-    }
+    """What the app server grants for scope=upload (`helpers.protocol.scopes.session_policy`)."""
+    return scopes.session_policy(bucket=bucket, username=user, scope="upload")
 
 
 def download_scope(bucket: str, user: str) -> Policy:
-    """What the app server grants for scope=download."""
-    return {
-        "Version": "1",
-        "Statement": [
-            {"Effect": "Allow", "Action": ["oss:GetObject"], "Resource": [_arn(bucket, f"users/{user}/*")]}
-        ],
-    }
+    """What the app server grants for scope=download (`helpers.protocol.scopes.session_policy`)."""
+    return scopes.session_policy(bucket=bucket, username=user, scope="download")
 
 
 def read_only_photos(bucket: str, user: str) -> Policy:
@@ -70,13 +55,13 @@ def read_only_photos(bucket: str, user: str) -> Policy:
             {
                 "Effect": "Allow",
                 "Action": ["oss:GetObject"],
-                "Resource": [_arn(bucket, f"users/{user}/photos/*")],
+                "Resource": [_arn(bucket, user_prefix(user) + "photos/*")],
             },
             {
                 "Effect": "Allow",
                 "Action": ["oss:ListObjects"],
                 "Resource": [_arn(bucket)],
-                "Condition": {"StringLike": {"oss:Prefix": [f"users/{user}/photos/*"]}},
+                "Condition": {"StringLike": {"oss:Prefix": [user_prefix(user) + "photos/*"]}},
             },
         ],
     }
@@ -90,7 +75,7 @@ def explicit_deny(bucket: str, user: str) -> Policy:
             {
                 "Effect": "Allow",
                 "Action": ["oss:*"],
-                "Resource": [_arn(bucket, f"users/{user}/*"), _arn(bucket)],
+                "Resource": [_arn(bucket, user_prefix(user) + "*"), _arn(bucket)],
             },
             {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Resource": [_arn(bucket, "*")]},
         ],
@@ -166,13 +151,13 @@ def _list(b: oss2.Bucket, prefix: str) -> object:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "Put own": lambda b, other, me, them: b.put_object(f"users/{me}/{PROBE}", b"probe"),
-    "Get own": lambda b, other, me, them: b.get_object(f"users/{me}/{FIXTURE}").read(),
-    "List own": lambda b, other, me, them: _list(b, f"users/{me}/photos/"),
-    "Delete own": lambda b, other, me, them: b.delete_object(f"users/{me}/{PROBE}"),
-    "Get other's": lambda b, other, me, them: b.get_object(f"users/{them}/{FIXTURE}").read(),
-    "Put other's": lambda b, other, me, them: b.put_object(f"users/{them}/{PROBE}", b"probe"),
-    "Put other bucket": lambda b, other, me, them: other.put_object(f"users/{me}/{PROBE}", b"probe"),
+    "Put own": lambda b, other, me, them: b.put_object(user_prefix(me) + PROBE, b"probe"),
+    "Get own": lambda b, other, me, them: b.get_object(user_prefix(me) + FIXTURE).read(),
+    "List own": lambda b, other, me, them: _list(b, user_prefix(me) + "photos/"),
+    "Delete own": lambda b, other, me, them: b.delete_object(user_prefix(me) + PROBE),
+    "Get other's": lambda b, other, me, them: b.get_object(user_prefix(them) + FIXTURE).read(),
+    "Put other's": lambda b, other, me, them: b.put_object(user_prefix(them) + PROBE, b"probe"),
+    "Put other bucket": lambda b, other, me, them: other.put_object(user_prefix(me) + PROBE, b"probe"),
 }
 
 
@@ -266,4 +251,4 @@ def matrix(
 def cleanup(book: Book, users: tuple[str, ...] = ("alice", "bob"), extra: list[str] | None = None) -> None:
     """Delete the fixtures and probes, and `extra` keys (e.g. an exercise's `created_keys()`), in one
     call (the developer's view: `book.delete_objects`)."""
-    book.delete_objects([f"users/{u}/{rel}" for u in users for rel in (FIXTURE, PROBE)] + list(extra or []))
+    book.delete_objects([user_prefix(u) + rel for u in users for rel in (FIXTURE, PROBE)] + list(extra or []))

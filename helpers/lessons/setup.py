@@ -12,11 +12,11 @@ import json
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from helpers import http_clients, stack
 from helpers.client.results import raise_for_oss
 from helpers.lessons.sts import diagram_with_sts_cache as first_upload_diagram
+from helpers.protocol.endpoints import object_url  # the SDKs' URL style (path style on an IP or localhost)
 
 if TYPE_CHECKING:
     from helpers.workbook import Book
@@ -48,16 +48,6 @@ def describe_credentials_file(book: Book) -> None:
     doc = json.loads(path.read_text(encoding="utf-8"))
     for section in doc:
         print(f"  {section:<11} read by {READERS.get(section, '?')}")
-
-
-def object_url(endpoint: str, bucket: str, key: str) -> str:
-    """The object's URL as the SDKs address it: path style on an IP or localhost endpoint (the local
-    cloud, on any target), virtual-hosted style (`bucket.host`) on a named one (oss2's own rule)."""
-    from oss2.utils import is_ip_or_localhost
-
-    if is_ip_or_localhost(urlsplit(endpoint).netloc):
-        return f"{endpoint}/{bucket}/{key}"
-    return endpoint.replace("://", f"://{bucket}.", 1) + "/" + key
 
 
 def anonymous_get(book: Book, key: str) -> None:

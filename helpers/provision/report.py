@@ -26,8 +26,8 @@ def message(exc: BaseException) -> str:
     text = ""
     if isinstance(exc, oss2.exceptions.OssError) and not isinstance(exc, oss2.exceptions.RequestError):
         text = str(exc.message or "")
-    elif hasattr(exc, "code") and isinstance(getattr(exc, "message", None), str):
-        text = str(exc.message)    # tea: "code: 404, <Message> request id: …"
+    elif hasattr(exc, "code") and isinstance(message := getattr(exc, "message", None), str):
+        text = message    # tea: "code: 404, <Message> request id: …"
     line = mask_text(text.strip().splitlines()[0]) if text.strip() else ""
     return line[:160]
 

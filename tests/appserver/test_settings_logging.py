@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from helpers.callback_keys import REAL_OSS_KEY_URL_PREFIXES
 from helpers.logging import SecretMaskingFilter, mask_headers, mask_json, mask_secret, mask_text, mask_url
+from helpers.protocol.callback_keys import REAL_OSS_KEY_URL_PREFIXES
 from helpers.settings import Settings, explain, load_settings
 
 SECRET = "S3cr3tValueThatMustNotLeak0123456789abcd"

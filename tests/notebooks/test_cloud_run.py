@@ -27,8 +27,8 @@ import oss2
 import pytest
 
 from helpers import stack
-from helpers.callback_keys import LOCAL_KEY_PATH
 from helpers.deploy_sequence import appserver, cloud_stack, free_port, owner_env, root_key, run_py, sourced
+from helpers.protocol.callback_keys import LOCAL_KEY_PATH
 from helpers.run import BUILD_DIR, KERNEL_ENV, compile_helpers
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]

@@ -236,3 +236,21 @@ def test_an_uncaught_error_in_a_notebook_is_shown_masked(capsys: pytest.CaptureF
     text = shown.out + shown.err
     assert "RuntimeError" in text and "AccessKeyId=LTAIsecr…" in text
     assert "LTAIsecretkeyid123" not in text and "c2lnbmF0dXJlLXNlY3JldA" not in text
+
+
+def test_connect_aliyun_reads_the_app_servers_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Book's configuration is a `Settings`: a bare host gets https:// as the app server's does,
+    and a bad variable is named (never its value)."""
+    from helpers.workbook import ALIYUN_ENV, WorkbookError, connect
+
+    for name in ALIYUN_ENV:
+        monkeypatch.setenv(name, '{"alice": "pw"}' if name == "WORKBOOK_APP_USERS" else "x")
+    monkeypatch.setenv("WORKBOOK_OSS_ENDPOINT", "oss-cn-hangzhou.aliyuncs.com")
+    monkeypatch.setenv("WORKBOOK_APPSERVER_URL", "http://127.0.0.1:9/")
+    book = connect("aliyun")
+    assert (book.oss_endpoint, book.appserver_url) == ("https://oss-cn-hangzhou.aliyuncs.com", "http://127.0.0.1:9")
+    assert book.users == {"alice": "pw"} and book.developer_key == ("x", "x")
+    monkeypatch.setenv("WORKBOOK_STS_DURATION_SECONDS", "12")
+    with pytest.raises(WorkbookError, match="WORKBOOK_STS_DURATION_SECONDS") as info:
+        connect("aliyun")
+    assert "12" not in str(info.value)

@@ -10,8 +10,8 @@ import pytest
 from helpers.appserver.services.sts import SCOPE_ACTIONS, role_permission_policy, session_policy
 from helpers.lessons import permissions
 from helpers.localcloud.ram.policy import Decision, evaluate, parse_policy
+from helpers.protocol import scopes
 from helpers.widgets import ACTIONS as CONSOLE_ACTIONS
-from helpers.widgets import _custom_policy
 
 BUCKET = "workbook-1234567890123456-cn-hangzhou"
 
@@ -43,7 +43,7 @@ def test_every_session_policy_fits_inside_the_role(scope: str) -> None:
 def test_the_notebooks_developer_sessions_fit_inside_the_role() -> None:
     """07's example policies and 08's console ask only for what the role has, in a user's folder."""
     for action in CONSOLE_ACTIONS:
-        policy = _custom_policy(BUCKET, "alice", (action,))
+        policy = scopes.folder_policy(bucket=BUCKET, username="alice", actions=(action,))
         st = policy["Statement"][0]
         if action == "oss:ListObjects":
             assert _allowed(action, None, "users/alice/", extra=[policy])

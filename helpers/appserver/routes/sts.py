@@ -26,7 +26,9 @@ async def sts_token(request: Request, user: CurrentUser,
     settings: Settings = request.app.state.settings
     broker: StsBroker = request.app.state.broker
     # A cache hit is answered on the event loop; only a miss (a blocking AssumeRole) takes a thread.
-    c = broker.cached(user, scope) or await run_in_threadpool(broker.get, user, scope)
+    c = broker.cached(user, scope)
+    if c is None:
+        c = await run_in_threadpool(broker.get, user, scope)
     out = StsOut(AccessKeyId=c.access_key_id, AccessKeySecret=c.access_key_secret,
                  SecurityToken=c.security_token, Expiration=c.expiration, Bucket=settings.bucket,
                  Region=settings.region, Endpoint=oss_endpoint(settings), Prefix=user_prefix(user.username))

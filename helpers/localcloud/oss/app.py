@@ -38,6 +38,7 @@ from helpers.localcloud.oss.call import Call, Handler
 from helpers.localcloud.oss.request import Headers, Operation, OssRequest
 from helpers.localcloud.store.state import EC_NAME_TOO_LONG
 from helpers.localcloud.xml import error_header_value, render_error
+from helpers.protocol import endpoints
 from helpers.protocol.callback_keys import LOCAL_KEY_FILE
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ class OssApp:
 
     def _host_id(self, req: OssRequest | None) -> str:
         host = (req.host if req else "") or "localhost"
-        if req and req.bucket and routing.is_ip_host(host):
+        if req and req.bucket and endpoints.is_path_style(host):
             return f"{req.bucket}.{host}"
         return host
 

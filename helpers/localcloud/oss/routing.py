@@ -8,13 +8,16 @@ This module imports nothing from Starlette.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Final
 from urllib.parse import unquote, unquote_plus
 
 from helpers.localcloud.errors import InvalidRequest, MethodNotAllowed
 from helpers.localcloud.oss.request import Headers, Operation, OssRequest
+
+# URL style and the bucket a virtual-hosted `Host` names: the SDKs' rule, in `helpers.protocol.endpoints`.
+# Any region's host routes here; real OSS answers a bucket addressed through another region's endpoint
+# with an AccessDenied naming the right endpoint [unverified: not reproduced here].
+from helpers.protocol.endpoints import vhost_bucket
 
 _GET = "oss:GetObject"
 _PUT = "oss:PutObject"
@@ -85,54 +88,6 @@ requesterQosInfo qosRequester cloudboxes
 
 
 LISTING_SUBRESOURCES: dict[str, str] = {"live": "ListLiveChannel", "versions": "ListObjectVersions"}
-
-
-def is_ip_host(host: str) -> bool:
-    """True for IPv4/bracketed IPv6 literals and `localhost`: both SDKs use path style there."""
-    h = host
-    if h.startswith("["):
-        return True
-    h = h.rsplit(":", 1)[0] if h.count(":") == 1 else h
-    if h == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(h)
-    except ValueError:
-        return False
-    return True
-
-
-# Host shapes that name a bucket by themselves, whatever address the connection went to (any port):
-# `<bucket>.oss-<region>[-internal].aliyuncs.com` is what ali-oss puts in `Host` for an IP endpoint
-# (createRequest.js: `${bucket}.${setRegion(region, internal).host}`), and `<bucket>.localhost` is
-# what it and alibabacloud-oss-v2 build from a `localhost` endpoint (browsers resolve *.localhost to
-# loopback). Bucket names hold no dot, so the bucket is exactly one label. Any region's host routes
-# here; real OSS answers a bucket addressed through another region's endpoint with an AccessDenied
-# naming the right endpoint [unverified: not reproduced here].
-_VHOST_RE = re.compile(r"([^.]+)\.(?:localhost|oss-[a-z0-9-]+\.aliyuncs\.com)\.?")
-
-
-def _hostname(host: str) -> str:
-    """The Host header without its port, lower-cased (host names are case-insensitive)."""
-    return (host.rsplit(":", 1)[0] if host.count(":") == 1 else host).lower()
-
-
-def vhost_bucket(host: str, service_domains: tuple[str, ...] = ()) -> str | None:
-    """The bucket a virtual-hosted `Host` names, or None for path style (IP, `localhost`, other hosts).
-
-    Recognised: `<bucket>.oss-<region>[-internal].aliyuncs.com`, `<bucket>.localhost`, and
-    `<bucket>.<d>` for each configured service domain `d`.
-    """
-    if is_ip_host(host):
-        return None
-    hostname = _hostname(host)
-    match = _VHOST_RE.fullmatch(hostname)
-    if match:
-        return match.group(1)
-    for domain in service_domains:
-        if hostname.endswith("." + domain.lower()):
-            return hostname[: -len(domain) - 1]
-    return None
 
 
 def split_target(raw_path: str, host: str,

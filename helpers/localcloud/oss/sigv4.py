@@ -5,7 +5,8 @@ Reference §3 (header form) and §4.2 (query form). The canonical URI comes from
 re-encoded per RFC 3986 with upper-case hex, which reconciles oss2 (`+` for space) with the v2 SDK
 (`%20`).
 
-This module imports nothing from Starlette and nothing from the rest of the local cloud.
+This module imports nothing from Starlette and nothing from the rest of the local cloud (only
+`helpers.protocol.post_form`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-ALGORITHM = "OSS4-HMAC-SHA256"
-TERMINATOR = "aliyun_v4_request"
+# The signing-key chain (aliyun_v4<secret> → date → region → product → `aliyun_v4_request`) is
+# shared with PostObject forms: one definition, in `helpers.protocol.post_form`.
+from helpers.protocol.post_form import V4_ALGORITHM as ALGORITHM
+from helpers.protocol.post_form import V4_TERMINATOR as TERMINATOR
+from helpers.protocol.post_form import v4_signing_key as signing_key
+
+__all__ = ["ALGORITHM", "TERMINATOR", "signing_key"]  # with this module's own functions below
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 DEFAULT_SIGNED = frozenset({"content-type", "content-md5"})
 
@@ -70,14 +76,6 @@ def string_to_sign(datetime_iso: str, scope_: str, canonical_request_: str) -> s
     # surrogateescape: header bytes that are not UTF-8 hash as themselves (auth `_signed_header_views`).
     digest = hashlib.sha256(canonical_request_.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{ALGORITHM}\n{datetime_iso}\n{scope_}\n{digest}"
-
-
-def signing_key(secret: str, date: str, region: str, product: str = "oss") -> bytes:
-    """HMAC chain over ("aliyun_v4" + secret) → date → region → product → `aliyun_v4_request`."""
-    k = hmac.new(("aliyun_v4" + secret).encode("utf-8"), date.encode("utf-8"), hashlib.sha256).digest()
-    for part in (region, product, TERMINATOR):
-        k = hmac.new(k, part.encode("utf-8"), hashlib.sha256).digest()
-    return k
 
 
 def v4_signature(key: bytes, string_to_sign_: str) -> str:

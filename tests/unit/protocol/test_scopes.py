@@ -37,3 +37,11 @@ def test_role_policy_covers_every_scope_for_every_user() -> None:
     assert set(scopes.DEVELOPER_OBJECT_ACTIONS) <= set(objects["Action"])
     assert objects["Resource"] == ["acs:oss:*:*:wb/users/*/*"]
     assert listing["Condition"] == {"StringLike": {"oss:Prefix": ["users/*/"]}}
+
+
+def test_the_lessons_scopes_are_the_app_servers() -> None:
+    """Notebook 05 prints `permissions.download_scope`: it must be exactly what the app server sends."""
+    from helpers.lessons import permissions
+
+    for scope, lesson in (("upload", permissions.upload_scope), ("download", permissions.download_scope)):
+        assert lesson("wb", "alice") == scopes.session_policy(bucket="wb", username="alice", scope=scope)

@@ -1,9 +1,8 @@
 """Each protocol rule moved into `helpers.protocol` has exactly one definition, and the package
 imports nothing but the standard library (and cryptography).
 
-A rule is recognised by the text its copies share (grep-style, over Python sources). Files not yet
-switched by their owners are listed in PENDING with the rule they still copy; an entry whose file
-no longer matches fails too, so the list only shrinks.
+A rule is recognised by the text its copies share (grep-style, over Python sources); no file outside
+`helpers/protocol` may match.
 """
 
 from __future__ import annotations
@@ -43,18 +42,6 @@ RULES: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
                             ("helpers", "benchmarks")),
 }
 
-# Files other sessions own, to switch to `helpers.protocol` (see the proto branch's report).
-PENDING: dict[str, set[str]] = {
-    "user prefix": {"helpers/lessons/permissions.py", "helpers/widgets.py"},
-    "scope actions": {"helpers/lessons/permissions.py"},
-    "url style": {"helpers/lessons/setup.py", "helpers/localcloud/oss/routing.py"},
-    "form signing": {"helpers/exercises/post_policy.py", "helpers/localcloud/oss/sigv4.py"},
-    "error parsing": set(),
-    "callback key path": set(),
-    "callback allow-list": {"helpers/lessons/callback.py"},
-}
-
-
 # The local cloud writes error documents; the rule is about reading them.
 EXCLUDED: dict[str, tuple[str, ...]] = {"error parsing": ("helpers/localcloud/",)}
 
@@ -71,9 +58,7 @@ def test_rule_has_one_home(rule: str) -> None:
     pattern, folders = RULES[rule]
     copies = {str(p.relative_to(ROOT)) for p in _sources(rule, folders)
               if pattern.search(p.read_text(encoding="utf-8"))}
-    pending = PENDING.get(rule, set())
-    assert copies - pending == set(), f"{rule}: import it from helpers.protocol instead of copying it"
-    assert pending - copies == set(), f"{rule}: switched, remove from PENDING"
+    assert copies == set(), f"{rule}: import it from helpers.protocol instead of copying it"
 
 
 # One copy of each rule as it was written before the move: each pattern must catch it.
