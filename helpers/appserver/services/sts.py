@@ -27,7 +27,7 @@ import time
 from calendar import timegm
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from helpers import sts_client
 from helpers.appserver.errors import UpstreamError
@@ -157,7 +157,7 @@ class StsBroker:
     def remaining(self, creds: TempCredentials) -> float:
         return creds.local_expires_at - self._now()
 
-    def _usable(self, creds: TempCredentials | None) -> bool:
+    def _usable(self, creds: TempCredentials | None) -> TypeGuard[TempCredentials]:
         """Fresh enough to hand out: more than the refresh margin left, and not minted after our now.
         The local stack's clock can move back (`reset_clock`); credentials minted while it stood ahead
         would otherwise outlive the lifetime a client expects by however far it had moved."""
