@@ -15,11 +15,10 @@ from typing import Any
 import oss2
 from oss2.models import BucketCors
 
+from helpers.protocol.scopes import USERS_ROOT
 from helpers.provision.clients import Target
 from helpers.provision.report import Report, StepFailed, describe
 from helpers.stack import app_cors_rule
-
-WORKBOOK_PREFIX = "users/"
 
 
 def _same_rules(have: list[Any], want: list[Any]) -> bool:
@@ -83,10 +82,10 @@ def remove_bucket(target: Target, name: str, report: Report) -> None:
     bucket. A bucket that is gone already is reported `absent`."""
     bucket = target.oss_bucket(name)
     try:
-        for upload in oss2.MultipartUploadIterator(bucket, prefix=WORKBOOK_PREFIX):
+        for upload in oss2.MultipartUploadIterator(bucket, prefix=USERS_ROOT):
             bucket.abort_multipart_upload(upload.key, upload.upload_id)
         deleted, batch = 0, []
-        for listed in oss2.ObjectIterator(bucket, prefix=WORKBOOK_PREFIX):   # listed a page at a time
+        for listed in oss2.ObjectIterator(bucket, prefix=USERS_ROOT):   # listed a page at a time
             batch.append(listed.key)
             if len(batch) == 1000:                    # DeleteMultipleObjects takes up to 1000 keys
                 deleted += len(bucket.batch_delete_objects(batch).deleted_keys)
