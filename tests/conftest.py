@@ -1,7 +1,8 @@
 """Session fixtures: one local cloud on free loopback ports for the whole test session.
 
 `cloud` is the running server (endpoints + context), `creds` the credentials document, and
-`admin_bucket(name)` gives an oss2 Bucket signed with the account owner's key. Tests isolate
+`admin_bucket(name)` gives an oss2 Bucket signed with the account owner's key. `book` is a notebook's
+`workbook.connect("local")` on a whole stack of its own, one per test module. Tests isolate
 themselves with unique names (`unique`), never with global resets.
 """
 
@@ -110,3 +111,17 @@ def attacker() -> Iterator[tuple[str, Any]]:
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
     with serve_bytes(pem) as port:
         yield f"http://127.0.0.1:{port}{LOCAL_KEY_PATH}", key
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """What a notebook's `workbook.connect("local")` gives, on a fresh stack of the module's own."""
+    from helpers import stack, workbook
+
+    directory: Path = tmp_path_factory.mktemp("stack")
+    try:
+        b = workbook.connect("local", state_dir=directory)
+        yield b
+        b.close()
+    finally:
+        stack.down(directory)

@@ -3,25 +3,9 @@ for pages without a kernel or widget state; checked against a real stack, never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from helpers import stack, workbook
 from helpers.widgets import TokenConsole
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    directory: Path = tmp_path_factory.mktemp("stack")
-    try:
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
-    finally:
-        stack.down(directory)
 
 
 def test_snapshot_before_any_token(book: Any) -> None:

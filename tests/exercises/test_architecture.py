@@ -3,22 +3,11 @@ is explained by the limit that rules it out; the right one passes and proves the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from helpers import workbook
 from helpers.exercises import architecture as exercise
 from helpers.exercises.marks import ExerciseFailed
-from tests.notebooks.common import fresh_stack
-
-
-@pytest.fixture(scope="module")
-def book() -> Iterator[workbook.Book]:
-    with fresh_stack("wb-ex-architecture-") as (directory, _info):
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
 
 
 def test_wrong_answer_names_the_limit_that_rules_it_out(book: workbook.Book,

@@ -3,28 +3,15 @@ verifies and records; wrong answers are explained field by field."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import stack, workbook
 from helpers.exercises import callback_body as exercise
 from helpers.exercises.marks import ExerciseFailed
 
 Capsys = pytest.CaptureFixture[str]
 
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    directory: Path = tmp_path_factory.mktemp("stack")
-    try:
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
-    finally:
-        stack.down(directory)
 
 
 def test_the_json_template_shown_in_the_notebook_is_not_the_answer(book: Any, capsys: Capsys) -> None:

@@ -3,28 +3,15 @@ overriding the stored Content-Type and Content-Disposition so a web view shows t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import stack, workbook
 from helpers.exercises import inline_view as exercise
 from helpers.exercises.marks import ExerciseFailed
 
 Capsys = pytest.CaptureFixture[str]
 
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    directory: Path = tmp_path_factory.mktemp("stack")
-    try:
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
-    finally:
-        stack.down(directory)
 
 
 def test_a_request_header_name_is_not_an_override(book: Any, capsys: Capsys) -> None:

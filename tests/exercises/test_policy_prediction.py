@@ -3,26 +3,12 @@ that decided it; the reference answer passes (and is what OSS really did)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import stack, workbook
 from helpers.exercises import policy_prediction as exercise
 from helpers.exercises.marks import ExerciseFailed
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    directory: Path = tmp_path_factory.mktemp("stack")
-    try:
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
-    finally:
-        stack.down(directory)
 
 
 def test_the_reference_prediction_passes(book: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,22 +3,11 @@ conditions missing the type and with a zero minimum are explained; the reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from helpers import workbook
 from helpers.exercises import post_policy as exercise
 from helpers.exercises.marks import ExerciseFailed
-from tests.notebooks.common import fresh_stack
-
-
-@pytest.fixture(scope="module")
-def book() -> Iterator[workbook.Book]:
-    with fresh_stack("wb-ex-post-policy-") as (directory, _info):
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
 
 
 def test_missing_type_and_zero_minimum_are_named(book: workbook.Book,

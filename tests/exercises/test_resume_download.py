@@ -3,13 +3,11 @@ byte 7, If-Match with the ETag the app saw); each wrong answer is explained by t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import sample_data, stack, workbook
+from helpers import sample_data
 from helpers.exercises import resume_download as exercise
 from helpers.exercises.marks import ExerciseFailed
 
@@ -18,16 +16,10 @@ Capsys = pytest.CaptureFixture[str]
 TEXT = sample_data.TEXT.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    directory: Path = tmp_path_factory.mktemp("stack")
-    try:
-        b = workbook.connect("local", state_dir=directory)
-        b.client("alice").upload(exercise.SOURCE, TEXT, content_type="text/plain; charset=utf-8")
-        yield b
-        b.close()
-    finally:
-        stack.down(directory)
+@pytest.fixture(scope="module", autouse=True)
+def source(book: Any) -> None:
+    """The file the exercise resumes, uploaded once for the module."""
+    book.client("alice").upload(exercise.SOURCE, TEXT, content_type="text/plain; charset=utf-8")
 
 
 def etag(book: Any) -> str:

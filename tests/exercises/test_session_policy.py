@@ -3,22 +3,11 @@ a too-wide policy is explained by the action it must not hold; the reference pol
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from helpers import workbook
 from helpers.exercises import session_policy as exercise
 from helpers.exercises.marks import ExerciseFailed
-from tests.notebooks.common import fresh_stack
-
-
-@pytest.fixture(scope="module")
-def book() -> Iterator[workbook.Book]:
-    with fresh_stack("wb-ex-session-policy-") as (directory, _info):
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
 
 
 def test_a_policy_that_also_writes_is_explained(book: workbook.Book,

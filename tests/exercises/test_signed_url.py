@@ -4,22 +4,12 @@ local stack: a hex MD5 and an unsigned MD5 are explained; the reference answer p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 
 from helpers import workbook
 from helpers.exercises import signed_url as exercise
 from helpers.exercises.marks import ExerciseFailed
-from tests.notebooks.common import fresh_stack
-
-
-@pytest.fixture(scope="module")
-def book() -> Iterator[workbook.Book]:
-    with fresh_stack("wb-ex-signed-url-") as (directory, _info):
-        b = workbook.connect("local", state_dir=directory)
-        yield b
-        b.close()
 
 
 def test_a_hex_md5_is_explained(book: workbook.Book, capsys: pytest.CaptureFixture[str]) -> None:
