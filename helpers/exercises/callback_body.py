@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from helpers import sample_data
 from helpers.exercises.marks import Marks, not_answered
+from helpers.protocol.scopes import user_prefix
 from helpers.refusals import error_text
 
 # name in the body -> the OSS variable the app server expects there
@@ -32,7 +33,7 @@ def solution(book: Any = None) -> str:
 
 
 def created_keys() -> list[str]:
-    return [f"users/alice/{KEY}"]
+    return [f"{user_prefix('alice')}{KEY}"]
 
 
 def check(book: Any, answer: Any, *, strict: bool = False) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from helpers.exercises.marks import Marks, not_answered
+from helpers.protocol.scopes import user_prefix
 from helpers.refusals import error_text
 
 KEY = "shared-report.txt"
@@ -30,7 +31,7 @@ def solution(book: Any = None) -> dict[str, Any]:
 
 
 def created_keys() -> list[str]:
-    return [f"users/alice/{KEY}"]
+    return [f"{user_prefix('alice')}{KEY}"]
 
 
 def check(book: Any, answer: Any, *, strict: bool = False) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from helpers.client.errors import ClientError, OssRequestError
 from helpers.exercises.marks import Marks, not_answered
+from helpers.protocol.scopes import user_prefix
 from helpers.refusals import error_text
 
 SOURCE = "notes.txt"            # data/notes.txt, uploaded in the notebook's section 1
@@ -27,7 +28,7 @@ def solution(book: Any) -> dict[str, str]:
 
 
 def created_keys() -> list[str]:
-    return [f"users/alice/{KEY}"]
+    return [f"{user_prefix('alice')}{KEY}"]
 
 
 def check(book: Any, answer: Any, *, strict: bool = False) -> bool:

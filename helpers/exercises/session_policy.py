@@ -12,6 +12,7 @@ from typing import Any
 
 from helpers import sample_data
 from helpers.exercises.marks import Marks, not_answered
+from helpers.protocol.scopes import user_prefix
 from helpers.refusals import describe_error
 
 SETUP_KEYS = ("photos/exercise-cat.jpg", "notes/exercise-note.txt")
@@ -27,7 +28,7 @@ def solution(book: Any) -> dict[str, Any]:
 
 def created_keys() -> list[str]:
     """What `check` uploads (for the notebook's cleanup)."""
-    return [f"users/alice/{k}" for k in (*SETUP_KEYS, "photos/exercise-new.jpg")]
+    return [f"{user_prefix('alice')}{k}" for k in (*SETUP_KEYS, "photos/exercise-new.jpg")]
 
 
 def _try(call: Any) -> str:
