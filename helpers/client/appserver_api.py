@@ -16,11 +16,9 @@ Nothing here logs or formats a secret. Imports nothing from `helpers.localcloud`
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 import httpx
@@ -41,6 +39,7 @@ from helpers.client.errors import (
     ServiceUnavailable,
     app_server_error,
 )
+from helpers.protocol.times import parse_http_date, parse_iso8601
 
 __all__ = [
     "AppServerClient", "AppServerError", "AppServerUnreachable", "BadRequest", "ClientError",
@@ -84,23 +83,6 @@ class PostPolicy:
     fields: dict[str, str] = field(repr=False)    # policy, signature, security token
     key: str
     expires_at: str
-
-
-def parse_iso8601(value: str) -> float:
-    """`2015-04-09T11:52:19Z` (or with fractions / an offset) -> epoch seconds."""
-    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("timestamp has no time zone")
-    return parsed.timestamp()
-
-
-def parse_http_date(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
 
 
 def _detail(response: httpx.Response) -> str:

@@ -18,13 +18,11 @@ app server's RAM key stays here; errors carry only the STS error code. Imports n
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import re
 import threading
 import time
-from calendar import timegm
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeGuard
@@ -42,6 +40,7 @@ from helpers.protocol.scopes import (  # noqa: F401 - re-exported: the app serve
     session_policy,
     user_prefix,
 )
+from helpers.protocol.times import parse_http_date, parse_iso8601
 from helpers.trace import Exchange
 
 if TYPE_CHECKING:
@@ -86,10 +85,6 @@ class TraceSink(Protocol):
     def add(self, user: str | None, exchange: Exchange) -> None: ...
 
 
-def _parse_expiration(value: str) -> float:
-    return float(timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")))
-
-
 class SdkAssumeRole:
     """AssumeRole with the app server's RAM key through alibabacloud-sts20150401
     (`helpers.sts_client`, shared with the notebooks' developer view).
@@ -116,12 +111,10 @@ class SdkAssumeRole:
         except sts_client.StsRefused as exc:
             logger.warning("AssumeRole refused: %s (request id %s)", exc.code, exc.request_id or "?")
             raise UpstreamError(f"STS AssumeRole failed: {exc.code}") from None
-        server_time = _parse_expiration(answer.expiration) - duration
-        if answer.date:
-            try:
-                server_time = email.utils.parsedate_to_datetime(answer.date).timestamp()
-            except (TypeError, ValueError):
-                logger.info("STS Date header unreadable; using Expiration - DurationSeconds")
+        server_time = parse_http_date(answer.date)
+        if server_time is None:
+            logger.info("STS Date header missing or unreadable; using Expiration - DurationSeconds")
+            server_time = parse_iso8601(answer.expiration) - duration
         return Issued(answer.access_key_id, answer.access_key_secret, answer.security_token,
                       answer.expiration, server_time)
 
@@ -205,7 +198,7 @@ class StsBroker:
                      f"AccessKeySecret {mask_secret(issued.access_key_secret)}, "
                      f"SecurityToken {mask_secret(issued.security_token)}, Expiration {issued.expiration}")
         self.assume_role_calls += 1
-        lifetime = _parse_expiration(issued.expiration) - issued.server_time
+        lifetime = parse_iso8601(issued.expiration) - issued.server_time
         self._skew = issued.server_time - received
         logger.info("issued STS credentials %s for %s/%s, %ds", issued.access_key_id, user.username, scope,
                     int(lifetime))
