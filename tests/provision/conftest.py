@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from helpers import deploy_sequence
 from helpers.localcloud.context import LocalCloudConfig
 from helpers.localcloud.server import LocalCloudServer, build_context
 from helpers.provision.clients import Target
@@ -40,15 +40,11 @@ def cloud_profile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClo
 
 @pytest.fixture(scope="module")
 def owner_env(cloud_profile: LocalCloudServer) -> dict[str, str]:
-    doc = json.loads(Path(cloud_profile.ctx.config.credentials_path).read_text(encoding="utf-8"))
-    return {
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": doc["access_key_id"],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": doc["access_key_secret"],
-        "WORKBOOK_OSS_ENDPOINT": cloud_profile.oss_endpoint,
-        "WORKBOOK_STS_ENDPOINT": cloud_profile.sts_endpoint,
-        "WORKBOOK_RAM_ENDPOINT": cloud_profile.ram_endpoint,
-        "WORKBOOK_REGION": cloud_profile.ctx.config.region,
-    }
+    """What `provision` reads, as `stack up --profile cloud --json` would describe this server."""
+    return deploy_sequence.owner_env({}, {
+        "root_credentials_file": str(cloud_profile.ctx.config.credentials_path),
+        "oss_endpoint": cloud_profile.oss_endpoint, "sts_endpoint": cloud_profile.sts_endpoint,
+        "ram_endpoint": cloud_profile.ram_endpoint, "region": cloud_profile.ctx.config.region})
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +80,7 @@ def provision(owner_env: dict[str, str]) -> Run:
 
 def closed_port_url() -> str:
     """An http URL on loopback where nothing listens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{deploy_sequence.free_port()}"
 
 
 def no_traceback(*texts: str) -> None:
