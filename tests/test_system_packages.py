@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,18 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "system_packages.sh"
 
 
 def run(env: dict[str, str], *, as_nobody: bool) -> subprocess.CompletedProcess[str]:
-    cmd = ["bash", str(SCRIPT)]
-    if as_nobody:
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
-    return subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    if not as_nobody:
+        return subprocess.run(["bash", str(SCRIPT)], env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=60)
+    # The clone may sit in a folder only root can enter (mktemp -d is 0700): nobody runs a readable copy.
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        script = Path(tmp) / SCRIPT.name
+        shutil.copyfile(SCRIPT, script)
+        os.chmod(script, 0o644)
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(script)]
+        return subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+                              cwd=tmp)
 
 
 def test_nothing_to_do_when_everything_is_there() -> None:
