@@ -16,8 +16,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "system_packages.sh"
 
 def run(env: dict[str, str], *, as_nobody: bool) -> subprocess.CompletedProcess[str]:
     if not as_nobody:
-        return subprocess.run(["bash", str(SCRIPT)], env={**os.environ, **env}, capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run(["bash", str(SCRIPT)], env={**os.environ, **env}, capture_output=True,
+                              text=True, timeout=60)
     # The clone may sit in a folder only root can enter (mktemp -d is 0700): nobody runs a readable copy.
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
